@@ -1,0 +1,158 @@
+"""``python -m simulator``: run the simulator until SIGINT or SIGTERM.
+
+The first line on stdout is ``listening on http://HOST:PORT`` (the real port when 0 was asked),
+so a harness can wait for it. Bad flags exit 2 with usage; a port that cannot be bound exits 1
+with the reason. On a signal every connection is closed (Close with allowReconnect, then
+WebSocket close) and the process exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections import abc
+
+from .config import ServerConfig
+from .demo_hub import DemoHub
+from .server import SimulatorServer
+
+log = logging.getLogger("simulator")
+
+
+def _positive(kind: abc.Callable[[str], float]) -> abc.Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be greater than 0: {text!r}")
+        return value
+
+    return parse
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port out of range 0-65535: {port}")
+    return port
+
+
+def _seconds_or_off(text: str) -> float | None:
+    if text.lower() in ("off", "none", "0"):
+        return None
+    return _positive(float)(text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m simulator", description="Faultline SignalR / ProjectX simulator"
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=_port, default=0, help="port to bind; 0 picks a free one (default 0)")
+    p.add_argument("--seed", type=int, default=0, help="seed for every generated stream (default 0)")
+    p.add_argument(
+        "--keep-alive",
+        type=_seconds_or_off,
+        default=15.0,
+        metavar="S",
+        help="server Ping after S seconds without sending; 'off' disables (default 15)",
+    )
+    p.add_argument(
+        "--client-timeout",
+        type=_seconds_or_off,
+        default=30.0,
+        metavar="S",
+        help="close a client silent for S seconds; 'off' disables (default 30)",
+    )
+    p.add_argument(
+        "--handshake-timeout",
+        type=_seconds_or_off,
+        default=15.0,
+        metavar="S",
+        help="give up on a handshake after S seconds (default 15)",
+    )
+    p.add_argument(
+        "--disconnect-timeout",
+        type=_positive(float),
+        default=15.0,
+        metavar="S",
+        help="forget a negotiated id not connected within S seconds (default 15)",
+    )
+    p.add_argument(
+        "--max-message-size",
+        type=_positive(int),
+        default=32 * 1024,
+        metavar="BYTES",
+        help="largest record accepted from a client (default 32768)",
+    )
+    p.add_argument(
+        "--ws-heartbeat",
+        type=_seconds_or_off,
+        default=None,
+        metavar="S",
+        help="send WebSocket-level pings every S seconds (default off: some clients never answer)",
+    )
+    p.add_argument(
+        "--no-coalesce",
+        action="store_true",
+        help="one record per WebSocket frame instead of joining queued records",
+    )
+    p.add_argument(
+        "--demo-rate",
+        type=float,
+        default=10.0,
+        metavar="PER_S",
+        help="Tick invocations per second on /hubs/demo; 0 disables (default 10)",
+    )
+    p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    return p
+
+
+def config_from_args(args: argparse.Namespace) -> ServerConfig:
+    return ServerConfig(
+        host=args.host,
+        port=args.port,
+        keep_alive_interval_s=args.keep_alive,
+        client_timeout_s=args.client_timeout,
+        handshake_timeout_s=args.handshake_timeout,
+        disconnect_timeout_s=args.disconnect_timeout,
+        max_receive_message_size=int(args.max_message_size),
+        ws_heartbeat_s=args.ws_heartbeat,
+        coalesce_frames=not args.no_coalesce,
+    )
+
+
+async def serve(args: argparse.Namespace) -> int:
+    server = SimulatorServer(config_from_args(args), [DemoHub(rate_per_s=args.demo_rate, seed=args.seed)])
+    try:
+        await server.start()
+    except OSError as exc:
+        print(f"error: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    print(f"listening on {server.url}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+        log.info("signal received: closing %d connection(s)", len(server.sessions))
+    finally:
+        await server.stop()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    return asyncio.run(serve(args))

@@ -1,0 +1,178 @@
+"""The control API under ``/_sim/``: JSON in, JSON out, 4xx with ``{"error": ...}`` on bad input.
+
+GET  /_sim/health                          hubs, open connections
+GET  /_sim/connections[?hub=H&open=true]   connection summaries
+GET  /_sim/connections/{id}[?messages=false]  one connection's full record
+POST /_sim/connections/{id}/close          {"error"?: str, "allowReconnect"?: bool, "wsCode"?: int}
+POST /_sim/connections/{id}/abort          {"reset"?: bool}   drop TCP, no Close (RST if reset)
+POST /_sim/connections/{id}/send           {"target": str, "arguments"?: list}
+POST /_sim/connections/{id}/invoke         {"target": str, "arguments"?: list, "timeoutS"?: number}
+POST /_sim/hubs/{hub}/broadcast            {"target": str, "arguments"?: list}
+GET  /_sim/requests                        every hub/REST HTTP request seen, tokens redacted
+"""
+
+from __future__ import annotations
+
+import json
+from collections import abc
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from .dispatch import ClientResultError
+from .recording import dumps
+from .session import HubSession
+
+if TYPE_CHECKING:
+    from .server import SimulatorServer
+
+_MISSING = object()
+
+
+def reply(body: Any, status: int = 200) -> web.Response:
+    return web.json_response(body, status=status, dumps=dumps)
+
+
+def fail(status: int, message: str) -> web.HTTPException:
+    """An HTTP error carrying ``{"error": message}``."""
+    exc_class = {
+        400: web.HTTPBadRequest,
+        404: web.HTTPNotFound,
+        409: web.HTTPConflict,
+        502: web.HTTPBadGateway,
+        504: web.HTTPGatewayTimeout,
+    }[status]
+    return exc_class(text=json.dumps({"error": message}), content_type="application/json")
+
+
+async def json_body(request: web.Request) -> dict[str, Any]:
+    """The request's JSON object; an empty body is ``{}``. Anything else is a 400."""
+    raw = await request.read()
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError as exc:
+        raise fail(400, f"body is not valid JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise fail(400, "body must be a JSON object")
+    return body
+
+
+def field(body: dict[str, Any], name: str, kind: type | tuple[type, ...], default: Any = _MISSING) -> Any:
+    """``body[name]`` checked against ``kind``; missing uses ``default`` or is a 400."""
+    if name not in body:
+        if default is _MISSING:
+            raise fail(400, f"missing field {name!r}")
+        return default
+    value = body[name]
+    if not isinstance(value, kind) or (isinstance(value, bool) and bool not in _as_tuple(kind)):
+        names = "/".join(k.__name__ for k in _as_tuple(kind))
+        raise fail(400, f"field {name!r} must be {names}, not {type(value).__name__}")
+    return value
+
+
+def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
+    return kind if isinstance(kind, tuple) else (kind,)
+
+
+class ControlApi:
+    def __init__(self, server: SimulatorServer) -> None:
+        self.server = server
+
+    def routes(self) -> abc.Iterable[web.AbstractRouteDef]:
+        return [
+            web.get("/_sim/health", self.health),
+            web.get("/_sim/connections", self.connections),
+            web.get("/_sim/connections/{id}", self.connection),
+            web.post("/_sim/connections/{id}/close", self.close),
+            web.post("/_sim/connections/{id}/abort", self.abort),
+            web.post("/_sim/connections/{id}/send", self.send),
+            web.post("/_sim/connections/{id}/invoke", self.invoke),
+            web.post("/_sim/hubs/{hub}/broadcast", self.broadcast),
+            web.get("/_sim/requests", self.requests),
+        ]
+
+    def _session(self, request: web.Request) -> HubSession:
+        connection_id = request.match_info["id"]
+        session = self.server.sessions.get(connection_id)
+        if session is not None:
+            return session
+        if self.server.record(connection_id) is not None:
+            raise fail(409, f"connection {connection_id} is closed")
+        raise fail(404, f"no connection {connection_id}")
+
+    async def health(self, request: web.Request) -> web.Response:
+        return reply(
+            {"ok": True, "hubs": sorted(self.server.hubs), "openConnections": len(self.server.sessions)}
+        )
+
+    async def connections(self, request: web.Request) -> web.Response:
+        hub = request.query.get("hub")
+        open_filter = request.query.get("open")
+        if open_filter not in (None, "true", "false"):
+            raise fail(400, "open must be true or false")
+        rows = []
+        for record in self.server.records.values():
+            if hub is not None and record.hub != hub.lower():
+                continue
+            if open_filter is not None and record.is_open != (open_filter == "true"):
+                continue
+            rows.append(record.summary())
+        return reply({"connections": rows})
+
+    async def connection(self, request: web.Request) -> web.Response:
+        record = self.server.record(request.match_info["id"])
+        if record is None:
+            raise fail(404, f"no connection {request.match_info['id']}")
+        return reply(record.to_json(include_messages=request.query.get("messages") != "false"))
+
+    async def close(self, request: web.Request) -> web.Response:
+        body = await json_body(request)
+        session = self._session(request)
+        error = field(body, "error", (str, type(None)), None)
+        allow_reconnect = field(body, "allowReconnect", bool, False)
+        ws_code = field(body, "wsCode", (int, type(None)), None)
+        if ws_code is not None and not (1000 <= ws_code <= 4999):
+            raise fail(400, "wsCode must be between 1000 and 4999")
+        session.close(error, allow_reconnect=allow_reconnect, ws_code=ws_code)
+        return reply({"closed": session.connection_id})
+
+    async def abort(self, request: web.Request) -> web.Response:
+        body = await json_body(request)
+        session = self._session(request)
+        session.abort(reset=field(body, "reset", bool, False))
+        return reply({"aborted": session.connection_id})
+
+    async def send(self, request: web.Request) -> web.Response:
+        body = await json_body(request)
+        session = self._session(request)
+        session.send(field(body, "target", str), *field(body, "arguments", list, []))
+        return reply({"sent": 1})
+
+    async def invoke(self, request: web.Request) -> web.Response:
+        body = await json_body(request)
+        session = self._session(request)
+        target = field(body, "target", str)
+        arguments = field(body, "arguments", list, [])
+        timeout_s = field(body, "timeoutS", (int, float), 10.0)
+        try:
+            result = await session.invoke_client(target, *arguments, timeout_s=timeout_s)
+        except ClientResultError as exc:
+            raise fail(502, f"client answered with an error: {exc}") from None
+        except TimeoutError:
+            raise fail(504, f"client did not answer within {timeout_s} s") from None
+        except ConnectionError as exc:
+            raise fail(409, str(exc)) from None
+        return reply({"result": result})
+
+    async def broadcast(self, request: web.Request) -> web.Response:
+        body = await json_body(request)
+        hub = self.server.hubs.get(request.match_info["hub"].lower())
+        if hub is None:
+            raise fail(404, f"no hub {request.match_info['hub']}")
+        sent = hub.broadcast(field(body, "target", str), field(body, "arguments", list, []))
+        return reply({"sent": sent})
+
+    async def requests(self, request: web.Request) -> web.Response:
+        return reply({"requests": self.server.request_log()})
