@@ -15,14 +15,22 @@ from signalr_protocol import (
 )
 
 INT64 = st.integers(min_value=-(2**63), max_value=2**63 - 1)
-scalars = st.none() | st.booleans() | INT64 | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20)
+scalars = (
+    st.none()
+    | st.booleans()
+    | INT64
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20)
+)
 
 
 def values(extra: st.SearchStrategy[object] | None = None) -> st.SearchStrategy[object]:
     leaves = scalars if extra is None else scalars | extra
     return st.recursive(
         leaves,
-        lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+        lambda children: (
+            st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+        ),
         max_leaves=12,
     )
 

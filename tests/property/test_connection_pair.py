@@ -157,9 +157,16 @@ class ConnectionPair(RuleBasedStateMachine):
             if side.closed is not None and side.closed.reason is CloseReason.PEER_CLOSED:
                 other = self._other(side).closed
                 assert other is not None
-                assert other.reason in (CloseReason.LOCAL, CloseReason.PEER_TIMEOUT, CloseReason.PROTOCOL_ERROR)
+                assert other.reason in (
+                    CloseReason.LOCAL,
+                    CloseReason.PEER_TIMEOUT,
+                    CloseReason.PROTOCOL_ERROR,
+                )
                 if other.reason is CloseReason.LOCAL:
-                    assert (side.closed.error, side.closed.allow_reconnect) == (other.error, other.allow_reconnect)
+                    assert (side.closed.error, side.closed.allow_reconnect) == (
+                        other.error,
+                        other.allow_reconnect,
+                    )
 
     @invariant()
     def keep_alive_pings_keep_a_healthy_pair_from_timing_out(self) -> None:

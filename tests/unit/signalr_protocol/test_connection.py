@@ -74,7 +74,10 @@ def test_messagepack_switches_to_binary_frames_with_the_handshake_response() -> 
     [
         (b"garbage\x1e", HANDSHAKE_UNEXPECTED),
         (b'{"protocol":"xml","version":1}\x1e', "The protocol 'xml' is not supported."),
-        (b'{"protocol":"json","version":3}\x1e', "The server does not support version 3 of the 'json' protocol."),
+        (
+            b'{"protocol":"json","version":3}\x1e',
+            "The server does not support version 3 of the 'json' protocol.",
+        ),
     ],
 )
 def test_bad_handshake_gets_error_response_and_closes(request_bytes: bytes, error: str) -> None:
@@ -122,7 +125,10 @@ def test_server_closes_a_silent_client_with_allow_reconnect() -> None:
     conn.handle_timer(5.5)
     events = conn.events_received()
     assert events[-1] == Closed(CloseReason.PEER_TIMEOUT, CONNECTION_CLOSED_WITH_ERROR, True)
-    assert conn.data_to_send()[-1] == b'{"type":7,"error":"Connection closed with an error.","allowReconnect":true}\x1e'
+    assert (
+        conn.data_to_send()[-1]
+        == b'{"type":7,"error":"Connection closed with an error.","allowReconnect":true}\x1e'
+    )
 
 
 def test_peer_timeout_is_paused_while_a_hub_method_runs() -> None:
@@ -152,7 +158,9 @@ def test_malformed_record_closes_with_the_aspnet_error() -> None:
     [closed] = conn.events_received()
     assert isinstance(closed, Closed)
     assert closed.reason is CloseReason.PROTOCOL_ERROR
-    assert conn.data_to_send() == [b'{"type":7,"error":"Connection closed with an error.","allowReconnect":true}\x1e']
+    assert conn.data_to_send() == [
+        b'{"type":7,"error":"Connection closed with an error.","allowReconnect":true}\x1e'
+    ]
 
 
 def test_oversized_record_closes_the_connection() -> None:

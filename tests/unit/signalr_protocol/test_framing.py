@@ -31,7 +31,15 @@ def test_text_reader_rejects_a_complete_record_over_the_limit() -> None:
 
 @pytest.mark.parametrize(
     ("length", "encoded"),
-    [(0, "00"), (53, "35"), (127, "7f"), (128, "8001"), (200, "c801"), (5248, "8029"), (2**31 - 1, "ffffffff07")],
+    [
+        (0, "00"),
+        (53, "35"),
+        (127, "7f"),
+        (128, "8001"),
+        (200, "c801"),
+        (5248, "8029"),
+        (2**31 - 1, "ffffffff07"),
+    ],
 )
 def test_varint_matches_the_spec_examples(length: int, encoded: str) -> None:
     assert encode_varint(length).hex() == encoded

@@ -17,7 +17,7 @@ def test_server_accepts_both_protocols_at_versions_0_to_2(name: str, version: in
 
 
 def test_unknown_protocol_gets_aspnet_text() -> None:
-    with pytest.raises(HandshakeError, match="The protocol 'xml' is not supported."):
+    with pytest.raises(HandshakeError, match=r"The protocol 'xml' is not supported\."):
         select_protocol(HandshakeRequest("xml", 1))
 
 
@@ -26,7 +26,9 @@ def test_unsupported_version_gets_aspnet_text() -> None:
         select_protocol(HandshakeRequest("json", 3))
 
 
-@pytest.mark.parametrize("record", [b"garbage", b"[]", b'{"protocol":"json"}', b'{"version":1}', b'{"protocol":1,"version":1}'])
+@pytest.mark.parametrize(
+    "record", [b"garbage", b"[]", b'{"protocol":"json"}', b'{"version":1}', b'{"protocol":1,"version":1}']
+)
 def test_malformed_requests_raise(record: bytes) -> None:
     with pytest.raises(HandshakeError):
         parse_handshake_request(record)

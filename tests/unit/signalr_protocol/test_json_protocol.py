@@ -23,9 +23,15 @@ from signalr_protocol import (
         (StreamItem("1", 42), '{"type":2,"invocationId":"1","item":42}'),
         (Completion.with_result("1", 42), '{"type":3,"invocationId":"1","result":42}'),
         (Completion.with_result("1", None), '{"type":3,"invocationId":"1","result":null}'),
-        (Completion.with_error("1", "It didn't work!"), '{"type":3,"invocationId":"1","error":"It didn\'t work!"}'),
+        (
+            Completion.with_error("1", "It didn't work!"),
+            '{"type":3,"invocationId":"1","error":"It didn\'t work!"}',
+        ),
         (Completion.void("1"), '{"type":3,"invocationId":"1"}'),
-        (StreamInvocation("1", "Counter", [5]), '{"type":4,"invocationId":"1","target":"Counter","arguments":[5]}'),
+        (
+            StreamInvocation("1", "Counter", [5]),
+            '{"type":4,"invocationId":"1","target":"Counter","arguments":[5]}',
+        ),
         (CancelInvocation("1"), '{"type":5,"invocationId":"1"}'),
         (PING, '{"type":6}'),
         (Close(), '{"type":7}'),

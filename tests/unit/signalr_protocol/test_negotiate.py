@@ -45,7 +45,11 @@ def test_v0_response_has_no_token_and_ids_by_connection_id() -> None:
 def test_v1_response_ids_by_token() -> None:
     body = NegotiateResponse("cid", 1, connection_token="tok", stateful_reconnect=True).to_json()
     assert list(body) == [
-        "useStatefulReconnect", "negotiateVersion", "connectionId", "connectionToken", "availableTransports"
+        "useStatefulReconnect",
+        "negotiateVersion",
+        "connectionId",
+        "connectionToken",
+        "availableTransports",
     ]
     parsed = parse_negotiate_response(body)
     assert isinstance(parsed, NegotiateResponse)
@@ -56,7 +60,9 @@ def test_v1_response_ids_by_token() -> None:
 def test_client_side_parsing_of_errors_and_redirects() -> None:
     with pytest.raises(NegotiateError, match="not allowed"):
         parse_negotiate_response({"error": "This connection is not allowed."})
-    assert parse_negotiate_response({"url": "http://x/hub", "accessToken": "t"}) == NegotiateRedirect("http://x/hub", "t")
+    assert parse_negotiate_response({"url": "http://x/hub", "accessToken": "t"}) == NegotiateRedirect(
+        "http://x/hub", "t"
+    )
 
 
 @pytest.mark.parametrize(
