@@ -28,10 +28,10 @@ if [ ! -x "$venv/bin/python" ] || ! python_ok "$venv/bin/python"; then
   "$python" -m venv "$venv"
 fi
 
-want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+want=$(cat pyproject.toml scripts/bootstrap.sh | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "installing dependencies into $venv" >&2
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[dev]' --config-settings editable_mode=compat
   echo "$want" > "$stamp"
 fi

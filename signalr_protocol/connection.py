@@ -122,6 +122,7 @@ class Connection:
         self._reader: TextRecordReader | BinaryRecordReader | None = None
         self._events: list[Event] = []
         self._outgoing: list[bytes] = []
+        self._own_messages: list[HubMessage] = []  # sent by the core itself: pings, Close
         self._binary = False
         self._started_at = now
         self._last_sent = now
@@ -144,6 +145,14 @@ class Connection:
         """Pending outgoing records, each whole (a driver may join several into one frame)."""
         out, self._outgoing = self._outgoing, []
         return out
+
+    def messages_sent_by_core(self) -> list[HubMessage]:
+        """Messages the core queued on its own (keep-alive Pings, Close) since the last call.
+
+        ``send`` callers already know what they sent; this is for drivers that record everything.
+        """
+        own, self._own_messages = self._own_messages, []
+        return own
 
     def next_deadline(self) -> float | None:
         """When ``handle_timer`` must next be called, or None if no timer is armed."""
@@ -215,7 +224,7 @@ class Connection:
         if self.state is State.CLOSED:
             return
         if self.state is State.OPEN:
-            self.send(Close(error, allow_reconnect), now)
+            self._send_own(Close(error, allow_reconnect), now)
         self._finish(Closed(CloseReason.LOCAL, error, allow_reconnect))
 
     # -- receiving and time ----------------------------------------------------------------
@@ -258,9 +267,13 @@ class Connection:
             self._peer_timed_out(now)
             return
         if t.keep_alive_interval_s is not None and now >= self._last_sent + t.keep_alive_interval_s:
-            self.send(PING, now)
+            self._send_own(PING, now)
 
     # -- internals -------------------------------------------------------------------------
+
+    def _send_own(self, message: HubMessage, now: float) -> None:
+        self.send(message, now)
+        self._own_messages.append(message)
 
     def _queue(self, record: bytes, now: float) -> None:
         self._outgoing.append(record)
@@ -340,7 +353,7 @@ class Connection:
 
     def _peer_timed_out(self, now: float) -> None:
         if self.role is Role.SERVER:
-            self.send(Close(CONNECTION_CLOSED_WITH_ERROR, allow_reconnect=True), now)
+            self._send_own(Close(CONNECTION_CLOSED_WITH_ERROR, allow_reconnect=True), now)
             self._finish(Closed(CloseReason.PEER_TIMEOUT, CONNECTION_CLOSED_WITH_ERROR, True))
         else:
             self._finish(Closed(CloseReason.PEER_TIMEOUT, SERVER_TIMEOUT_ERROR, True))
@@ -363,5 +376,5 @@ class Connection:
 
     def _protocol_violation(self, detail: str, now: float) -> None:
         if self.role is Role.SERVER:
-            self.send(Close(CONNECTION_CLOSED_WITH_ERROR, allow_reconnect=True), now)
+            self._send_own(Close(CONNECTION_CLOSED_WITH_ERROR, allow_reconnect=True), now)
         self._finish(Closed(CloseReason.PROTOCOL_ERROR, detail, allow_reconnect=True))

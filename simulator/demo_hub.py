@@ -9,6 +9,7 @@ Methods a client can invoke:
     Unsubscribe()           -> true
     Broadcast(text)         -> number of connections sent "Message" [connectionId, text]
     Counter(count, delayMs) -> stream of 0..count-1, one item every delayMs
+    Delay(ms)               -> ms, after holding the connection's dispatch for ms (a slow method)
 
 Ticks are ``Tick`` invocations with one argument ``{"seq", "symbol", "bid", "ask", "ts"}``: a
 seeded random walk on a 0.25 tick grid, ``rate_per_s`` per second to every subscriber.
@@ -102,6 +103,13 @@ class DemoHub(Hub):
     @hub_method("Broadcast")
     async def broadcast_text(self, caller: HubSession, text: str) -> int:
         return self.broadcast("Message", [caller.connection_id, text])
+
+    @hub_method("Delay")
+    async def delay(self, caller: HubSession, ms: int) -> int:
+        if not isinstance(ms, int) or isinstance(ms, bool) or ms < 0:
+            raise BindingError("Delay takes a non-negative integer")
+        await asyncio.sleep(ms / 1000)
+        return ms
 
     @hub_method("Counter")
     async def counter(self, caller: HubSession, count: int, delay_ms: int) -> abc.AsyncIterator[int]:

@@ -24,6 +24,7 @@ from aiohttp import WSMsgType, web
 
 from signalr_protocol import (
     Closed,
+    CloseReason,
     Connection,
     Event,
     HandshakeCompleted,
@@ -166,9 +167,9 @@ class HubSession:
                 task.cancel()
             await asyncio.gather(*tasks, *self._children, return_exceptions=True)
             self._dispatcher.close()
+            self._record_end()  # before the close handshake, which may wait on a slow peer
             if not self._ws.closed and not self._aborted:
                 await self._ws.close(code=self._ws_close_code)
-            self._record_end()
             if self.hub.sessions.pop(self.connection_id, None) is not None:
                 await self._disconnected()
 
@@ -201,18 +202,21 @@ class HubSession:
 
     def _record_end(self) -> None:
         closed = self.conn.close_event
-        now = time.time()
-        if closed is None:
-            self.record.set_closed(now, reason="transport_closed", error=self._end_error, by="client")
+        if self._aborted:
+            reason, error, allow, by = "aborted", self._end_error, False, "server"
+        elif closed is None:
+            reason, error, allow, by = "transport_closed", self._end_error, False, "client"
         else:
-            self.record.set_closed(
-                now,
-                reason=closed.reason.value,
-                error=closed.error,
-                allowReconnect=closed.allow_reconnect,
-                by="client" if closed.reason.value == "peer_closed" else "server",
-                wsCloseCode=None if self._aborted else self._ws_close_code,
-            )
+            reason, error, allow = closed.reason.value, closed.error, closed.allow_reconnect
+            by = "client" if closed.reason is CloseReason.PEER_CLOSED else "server"
+        self.record.set_closed(
+            time.time(),
+            reason=reason,
+            error=error,
+            allowReconnect=allow,
+            by=by,
+            wsCloseCode=None if self._aborted or closed is None else self._ws_close_code,
+        )
 
     # -- the three loops ---------------------------------------------------------------------
 
@@ -281,6 +285,10 @@ class HubSession:
                 return
 
     async def _write(self, records: list[bytes]) -> None:
+        now = time.time()
+        protocol = self.conn.protocol
+        for message in self.conn.messages_sent_by_core():  # Pings and Close: rare, re-encode for the size
+            self.record.message_out(now, message, len(protocol.encode(message)) if protocol else 0)
         opcode = WSMsgType.BINARY if self.conn.binary else WSMsgType.TEXT
         for frame in self._frames(records):
             try:
