@@ -69,8 +69,8 @@ class RawHubClient:
         self.core.send(message, time.monotonic())
         await self.flush()
 
-    async def next_event(self, timeout: float = 3.0) -> Event:
-        async with asyncio.timeout(timeout):
+    async def next_event(self, within_s: float = 3.0) -> Event:
+        async with asyncio.timeout(within_s):
             while not self.events:
                 frame = await self.ws.receive()
                 self.frames.append(frame)
@@ -82,18 +82,18 @@ class RawHubClient:
                     raise ConnectionError(f"socket ended: {frame.type.name} {frame.data}")
             return self.events.pop(0)
 
-    async def next_message(self, timeout: float = 3.0, *, skip_pings: bool = True) -> Event:
+    async def next_message(self, within_s: float = 3.0, *, skip_pings: bool = True) -> Event:
         while True:
-            event = await self.next_event(timeout)
+            event = await self.next_event(within_s)
             if isinstance(event, HandshakeCompleted):
                 continue
             if skip_pings and getattr(event, "type", None) == 6 and not isinstance(event, Closed):
                 continue
             return event
 
-    async def ws_close_code(self, timeout: float = 3.0) -> int | None:
+    async def ws_close_code(self, within_s: float = 3.0) -> int | None:
         """Read until the WebSocket closes; the close code."""
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(within_s):
             while True:
                 frame = await self.ws.receive()
                 if frame.type in (
@@ -128,10 +128,10 @@ async def connect(
     return client
 
 
-async def until(predicate: abc.Callable[[], object], timeout: float = 3.0, what: str = "condition") -> None:
+async def until(predicate: abc.Callable[[], object], within_s: float = 3.0, what: str = "condition") -> None:
     """Wait (bounded) for server-side state that follows a client-side event."""
-    async with asyncio.timeout(timeout):
-        while not predicate():
+    async with asyncio.timeout(within_s):
+        while not predicate():  # noqa: ASYNC110 - server state has no event; bounded above
             await asyncio.sleep(0.005)
     assert predicate(), what
 

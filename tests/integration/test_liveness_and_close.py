@@ -54,7 +54,7 @@ async def test_silent_client_is_closed_with_an_error_that_allows_reconnect(
 ) -> None:
     client = await connect(http, server.url)
     started = time.monotonic()
-    while (message := await client.next_message(timeout=5)) == PING:
+    while (message := await client.next_message(within_s=5)) == PING:
         pass
     assert message == Close("Connection closed with an error.", allow_reconnect=True)
     assert time.monotonic() - started >= server.config.client_timeout_s * 0.9  # type: ignore[operator]
@@ -80,7 +80,7 @@ async def test_client_timeout_is_paused_while_a_slow_method_runs(
 ) -> None:
     client = await connect(http, server.url)
     await client.send(Invocation("Delay", [1500], "1"))  # longer than the 1 s client timeout
-    assert await client.next_message(timeout=5) == Completion.with_result("1", 1500)
+    assert await client.next_message(within_s=5) == Completion.with_result("1", 1500)
     await client.ws.close()
 
 
