@@ -23,6 +23,8 @@ from signalr_protocol import (
 )
 from simulator import DemoHub, ServerConfig, SimulatorServer
 
+from ..polling import until
+
 FAST = ServerConfig(
     keep_alive_interval_s=0.2,
     client_timeout_s=1.0,
@@ -126,14 +128,6 @@ async def connect(
     if handshake:
         assert isinstance(await client.handshake(), HandshakeCompleted)
     return client
-
-
-async def until(predicate: abc.Callable[[], object], within_s: float = 3.0, what: str = "condition") -> None:
-    """Wait (bounded) for server-side state that follows a client-side event."""
-    async with asyncio.timeout(within_s):
-        while not predicate():  # noqa: ASYNC110 - server state has no event; bounded above
-            await asyncio.sleep(0.005)
-    assert predicate(), what
 
 
 def only_record(server: SimulatorServer) -> Any:

@@ -8,7 +8,8 @@ import pytest
 from signalr_protocol import JSON
 from simulator import SimulatorServer
 
-from .conftest import RawHubClient, connect, negotiate, only_record, until
+from ..polling import until
+from .conftest import RawHubClient, connect, negotiate, only_record
 
 
 async def test_negotiate_without_version_answers_v0(

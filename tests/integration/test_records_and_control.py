@@ -8,7 +8,8 @@ import pytest
 from signalr_protocol import Completion, Invocation
 from simulator import SimulatorServer
 
-from .conftest import closed_record, connect, negotiate, only_record, until
+from ..polling import until
+from .conftest import closed_record, connect, negotiate, only_record
 
 
 async def test_record_keeps_requests_token_location_and_messages(

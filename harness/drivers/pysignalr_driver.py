@@ -1,0 +1,111 @@
+"""Drive ``pysignalr`` over JSON lines. See README.md in this folder."""
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+
+from pysignalr.client import SignalRClient
+
+
+def emit(event, **fields):
+    sys.stdout.write(json.dumps({"event": event, "t": time.time(), **fields}, default=repr) + "\n")
+    sys.stdout.flush()
+
+
+def build(args):
+    protocol = None
+    if args.protocol == "messagepack":
+        from pysignalr.protocol.messagepack import MessagepackProtocol
+
+        protocol = MessagepackProtocol()
+    client = SignalRClient(args.url, protocol=protocol, retry_sleep=0.2, retry_count=50)
+
+    async def on_open():
+        emit("open")
+
+    async def on_close():
+        emit("close")
+
+    async def on_error(message):
+        emit("error", message=message.error, ref=message.invocation_id)
+
+    client.on_open(on_open)
+    client.on_close(on_close)
+    client.on_error(on_error)
+    return client
+
+
+async def run_client(client):
+    try:
+        await client.run()
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # pysignalr lets many errors escape run(): that is evidence, not a crash
+        emit("exception", type=type(exc).__name__, message=str(exc))
+
+
+async def run(args):
+    client = build(args)
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    task = None
+    emit("ready", client="pysignalr")
+    while line := await reader.readline():
+        command = json.loads(line)
+        name = command.get("cmd")
+        try:
+            if name == "start":
+                task = asyncio.create_task(run_client(client))
+            elif name == "on":
+                target = command["target"]
+
+                async def handler(arguments, target=target):
+                    emit("invocation", target=target, args=arguments)
+
+                client.on(target, handler)
+            elif name == "invoke":
+                ref = command["ref"]
+
+                async def done(message, ref=ref):
+                    emit("completion", ref=ref, result=message.result, error=message.error)
+
+                await client.send(command["target"], command.get("args", []), done)
+            elif name == "send":
+                await client.send(command["target"], command.get("args", []))
+            elif name == "stream":
+                ref = command["ref"]
+
+                async def item(value, ref=ref):
+                    emit("stream_item", ref=ref, item=value)
+
+                async def complete(message, ref=ref):
+                    emit("completion", ref=ref, result=None, error=message.error)
+
+                await client.stream(command["target"], command.get("args", []), item, complete)
+            elif name in ("stop", "exit"):
+                if task is not None:
+                    task.cancel()
+                    await asyncio.gather(task, return_exceptions=True)
+                emit("stopped")
+                if name == "exit":
+                    return
+            else:
+                emit("command_failed", cmd=name, message="unknown command")
+        except Exception as exc:  # report and keep serving: the harness decides what a failure means
+            emit("command_failed", cmd=name, type=type(exc).__name__, message=str(exc))
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--protocol", choices=["json", "messagepack"], default="json")
+    parser.add_argument("--reconnect", action="store_true", help="ignored: pysignalr always reconnects")
+    parser.add_argument("--keep-alive", type=float, default=15.0, help="ignored")
+    asyncio.run(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()

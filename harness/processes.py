@@ -1,0 +1,141 @@
+"""Processes the harness starts: readiness from an output line, and a stop that always happens.
+
+A ``ManagedProcess`` runs in its own session (process group) with stdout and stderr in one log
+file. ``start`` returns once a line matches the readiness pattern, or raises ``ProcessError``
+with the log's tail if the process exits or the deadline passes first. ``stop`` sends SIGTERM to
+the group, waits, then SIGKILLs it; it is idempotent and runs from ``__exit__`` even when the
+body raised, so nothing outlives a failing test.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import abc
+from pathlib import Path
+from types import TracebackType
+
+from .errors import ProcessError
+
+POLL_S = 0.02
+
+
+def log_tail(path: Path, lines: int = 30) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+class ManagedProcess:
+    def __init__(
+        self,
+        argv: abc.Sequence[str],
+        *,
+        ready_pattern: str,
+        name: str | None = None,
+        log_path: Path | None = None,
+        env: abc.Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+        ready_timeout_s: float = 20.0,
+        stop_timeout_s: float = 10.0,
+    ) -> None:
+        self.argv = list(argv)
+        self.name = name or Path(argv[0]).name
+        self.ready_pattern = re.compile(ready_pattern, re.MULTILINE)
+        self.log_path = log_path or Path(tempfile.mkstemp(prefix=f"faultline-{self.name}-", suffix=".log")[1])
+        self.env = dict(env) if env is not None else None
+        self.cwd = cwd
+        self.ready_timeout_s = ready_timeout_s
+        self.stop_timeout_s = stop_timeout_s
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.ready_match: re.Match[str] | None = None
+        self.exit_code: int | None = None
+        self.killed = False
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc is not None else None
+
+    def start(self) -> re.Match[str]:
+        """Start and wait for the readiness line; the match (with its groups) is returned."""
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("wb") as log:
+            self.proc = subprocess.Popen(
+                self.argv,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=self.env,
+                cwd=self.cwd,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + self.ready_timeout_s
+        while time.monotonic() < deadline:
+            match = self.ready_pattern.search(self.log_path.read_text(errors="replace"))
+            if match:
+                self.ready_match = match
+                return match
+            if self.proc.poll() is not None:
+                code = self.proc.returncode
+                self.stop()
+                raise ProcessError(
+                    f"{self.name} exited with {code} before it was ready:\n{log_tail(self.log_path)}"
+                )
+            time.sleep(POLL_S)
+        self.stop()
+        raise ProcessError(
+            f"{self.name} was not ready within {self.ready_timeout_s} s:\n{log_tail(self.log_path)}"
+        )
+
+    def stop(self) -> int | None:
+        """SIGTERM the process group, wait ``stop_timeout_s``, then SIGKILL. Returns the exit code."""
+        proc = self.proc
+        if proc is None or self.exit_code is not None:
+            return self.exit_code
+        if proc.poll() is None:
+            self._signal_group(signal.SIGTERM)
+            try:
+                proc.wait(self.stop_timeout_s)
+            except subprocess.TimeoutExpired:
+                self.killed = True
+                self._signal_group(signal.SIGKILL)
+                proc.wait(5.0)
+        else:
+            self._signal_group(signal.SIGKILL)  # the leader is gone; reap anything it left behind
+        self.exit_code = proc.returncode
+        return self.exit_code
+
+    def _signal_group(self, sig: signal.Signals) -> None:
+        assert self.proc is not None
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, sig)
+
+    def __enter__(self) -> ManagedProcess:
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+class SimulatorProcess(ManagedProcess):
+    """``python -m simulator`` on a free port; ``url`` once started."""
+
+    def __init__(self, *flags: str, python: str = sys.executable, **kwargs: object) -> None:
+        argv = [python, "-m", "simulator", "--host", "127.0.0.1", "--port", "0", *flags]
+        super().__init__(argv, ready_pattern=r"^listening on (http://\S+)$", name="simulator", **kwargs)  # type: ignore[arg-type]
+
+    @property
+    def url(self) -> str:
+        if self.ready_match is None:
+            raise ProcessError("the simulator has not been started")
+        return self.ready_match.group(1)
