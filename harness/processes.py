@@ -20,6 +20,7 @@ import time
 from collections import abc
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 from .errors import ProcessError
 
@@ -117,7 +118,7 @@ class ManagedProcess:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, sig)
 
-    def __enter__(self) -> ManagedProcess:
+    def __enter__(self) -> Self:
         self.start()
         return self
 
