@@ -3,13 +3,18 @@
 Property names are case-sensitive camelCase. Unknown message types decode to ``None`` (the spec
 lets old peers ignore them); unknown properties and headers are ignored. Any malformed record
 raises ``ProtocolError`` with the text ASP.NET Core would use where it has one.
+
+orjson does the JSON (several times faster than the standard library, which matters at fan-out
+rates). Two consequences: NaN and Infinity encode as ``null`` (JSON has no such values), and
+integers wider than 64 bits decode as floats.
 """
 
 from __future__ import annotations
 
-import json
 from collections import abc
 from typing import Any, Final
+
+import orjson
 
 from .errors import ProtocolError
 from .framing import RECORD_SEPARATOR, TextRecordReader
@@ -28,15 +33,7 @@ from .messages import (
     StreamItem,
 )
 
-_encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 _PING_RECORD: Final = b'{"type":6}' + RECORD_SEPARATOR
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-_decoder = json.JSONDecoder(parse_constant=_reject_constant)
 
 
 class JsonHubProtocol:
@@ -53,13 +50,13 @@ class JsonHubProtocol:
         """The record for ``message``, separator included."""
         if message is PING:
             return _PING_RECORD
-        return _encoder.encode(to_json_object(message)).encode() + RECORD_SEPARATOR
+        return orjson.dumps(to_json_object(message)) + RECORD_SEPARATOR
 
     def decode(self, record: bytes) -> HubMessage | None:
         """Decode one record (without separator); ``None`` for a message type we do not know."""
         try:
-            obj = _decoder.decode(record.decode())
-        except (ValueError, RecursionError) as exc:
+            obj = orjson.loads(record)
+        except orjson.JSONDecodeError as exc:
             raise ProtocolError(f"Error reading JSON: {exc}") from exc
         return from_json_object(obj)
 

@@ -15,7 +15,7 @@ from collections import abc
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from signalr_protocol import Invocation, protocol_named
+from signalr_protocol import Invocation
 
 if TYPE_CHECKING:
     from .session import HubSession
@@ -130,14 +130,12 @@ class Hub:
         encoded: dict[str, bytes] = {}
         sent = 0
         for session in list(self.sessions.values()) if sessions is None else sessions:
-            protocol_name = session.protocol_name
-            if protocol_name is None or not session.is_open:
+            protocol = session.conn.protocol
+            if protocol is None or not session.is_open:
                 continue
-            record = encoded.get(protocol_name)
+            record = encoded.get(protocol.name)
             if record is None:
-                protocol = protocol_named(protocol_name)
-                assert protocol is not None
-                record = encoded[protocol_name] = protocol.encode(message)
+                record = encoded[protocol.name] = protocol.encode(message)
             session.send_record(record, message)
             sent += 1
         return sent

@@ -76,17 +76,31 @@ class HubSession:
         self._writer_wakeup = asyncio.Event()
         self._timer_rearm = asyncio.Event()
         self._finished = asyncio.Event()
+        self._written = asyncio.Event()  # set after each write batch: wakes wait_writable
         self._queued_bytes = 0
         self._ws_close_code = WS_NORMAL
         self._children: set[asyncio.Task[Any]] = set()
         self._end_error: str | None = None
+        self._dropped = False  # the server gave up on a client too far behind
         self._aborted = False
 
     # -- what hubs use -------------------------------------------------------------------------
 
     @property
     def is_open(self) -> bool:
-        return self.conn.state is State.OPEN
+        """Open and not being torn down: sends are accepted."""
+        return self.conn.state is State.OPEN and not self._finished.is_set()
+
+    @property
+    def pending_bytes(self) -> int:
+        """Bytes queued for this client and not yet written: producers can pace themselves on it."""
+        return self._queued_bytes
+
+    async def wait_writable(self, below_bytes: int) -> None:
+        """Wait until at most ``below_bytes`` are queued for this client, or the connection ended."""
+        while self._queued_bytes > below_bytes and not self._finished.is_set():
+            self._written.clear()
+            await self._written.wait()
 
     @property
     def protocol_name(self) -> str | None:
@@ -129,13 +143,17 @@ class HubSession:
         With ``reset`` the socket lingers zero seconds, so the peer sees an RST instead of a FIN.
         """
         self._aborted = True
-        transport = self._ws.get_extra_info("transport") if self._ws.prepared else None
-        if transport is not None:
-            sock = transport.get_extra_info("socket")
-            if reset and sock is not None:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            transport.abort()
+        self._abort_transport(reset)
         self._end("aborted by server")
+
+    def _abort_transport(self, reset: bool) -> None:
+        transport = self._ws.get_extra_info("transport") if self._ws.prepared else None
+        if transport is None:
+            return
+        sock = transport.get_extra_info("socket")
+        if reset and sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        transport.abort()
 
     def spawn(self, coro: abc.Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         """Run ``coro`` for as long as this connection lives; it is cancelled when it ends."""
@@ -168,7 +186,7 @@ class HubSession:
             await asyncio.gather(*tasks, *self._children, return_exceptions=True)
             self._dispatcher.close()
             self._record_end()  # before the close handshake, which may wait on a slow peer
-            if not self._ws.closed and not self._aborted:
+            if not self._ws.closed and not self._aborted and not self._dropped:
                 await self._ws.close(code=self._ws_close_code)
             if self.hub.sessions.pop(self.connection_id, None) is not None:
                 await self._disconnected()
@@ -185,6 +203,7 @@ class HubSession:
         if self._end_error is None:
             self._end_error = error
         self._finished.set()
+        self._written.set()
 
     async def _guard(self, loop: abc.Coroutine[Any, Any, None], name: str) -> None:
         try:
@@ -204,6 +223,8 @@ class HubSession:
         closed = self.conn.close_event
         if self._aborted:
             reason, error, allow, by = "aborted", self._end_error, False, "server"
+        elif self._dropped:
+            reason, error, allow, by = "dropped", self._end_error, False, "server"
         elif closed is None:
             reason, error, allow, by = "transport_closed", self._end_error, False, "client"
         else:
@@ -215,7 +236,7 @@ class HubSession:
             error=error,
             allowReconnect=allow,
             by=by,
-            wsCloseCode=None if self._aborted or closed is None else self._ws_close_code,
+            wsCloseCode=self._ws_close_code if closed is not None and not self._aborted else None,
         )
 
     # -- the three loops ---------------------------------------------------------------------
@@ -268,8 +289,10 @@ class HubSession:
     def _queued(self, record: bytes, message: HubMessage) -> None:
         self.record.message_out(time.time(), message, len(record))
         self._queued_bytes += len(record)
-        if self._queued_bytes > self.config.send_buffer_limit_bytes:
+        if self._queued_bytes > self.config.send_buffer_limit_bytes and not self._finished.is_set():
             log.warning("connection %s: send buffer over limit, dropping the client", self.connection_id)
+            self._dropped = True
+            self._abort_transport(reset=False)  # a close handshake cannot finish with a peer not reading
             self._end("send buffer over limit")
         self._writer_wakeup.set()
 
@@ -280,6 +303,7 @@ class HubSession:
             records = self.conn.data_to_send()
             if records:
                 await self._write(records)
+                self._written.set()
             if self.conn.state is State.CLOSED:
                 self._end(None)
                 return
@@ -290,17 +314,16 @@ class HubSession:
         for message in self.conn.messages_sent_by_core():  # Pings and Close: rare, re-encode for the size
             self.record.message_out(now, message, len(protocol.encode(message)) if protocol else 0)
         opcode = WSMsgType.BINARY if self.conn.binary else WSMsgType.TEXT
-        for frame in self._frames(records):
-            try:
-                async with asyncio.timeout(self.config.transport_send_timeout_s):
+        # One deadline per batch, not per frame: a timeout context per frame costs more than the send.
+        try:
+            async with asyncio.timeout(self.config.transport_send_timeout_s):
+                for frame in self._frames(records):
                     await self._ws.send_frame(frame, opcode)
-            except (ConnectionError, RuntimeError) as exc:
-                self._end(f"write failed: {exc}")
-                return
-            except TimeoutError:
-                self._end("transport send timeout")
-                return
-            self._queued_bytes = max(0, self._queued_bytes - len(frame))
+                    self._queued_bytes = max(0, self._queued_bytes - len(frame))
+        except (ConnectionError, RuntimeError) as exc:
+            self._end(f"write failed: {exc}")
+        except TimeoutError:
+            self._end("transport send timeout")
 
     def _frames(self, records: list[bytes]) -> abc.Iterator[bytes]:
         if not self.config.coalesce_frames:
