@@ -1,17 +1,11 @@
 """Drive ``pysignalr`` over JSON lines. See README.md in this folder."""
 
-import argparse
 import asyncio
 import json
 import sys
-import time
 
+from driver_io import command_failed, emit, parse_args
 from pysignalr.client import SignalRClient
-
-
-def emit(event, **fields):
-    sys.stdout.write(json.dumps({"event": event, "t": time.time(), **fields}, default=repr) + "\n")
-    sys.stdout.flush()
 
 
 def build(args):
@@ -93,18 +87,14 @@ async def run(args):
                 if name == "exit":
                     return
             else:
-                emit("command_failed", cmd=name, message="unknown command")
+                command_failed(name)
         except Exception as exc:  # report and keep serving: the harness decides what a failure means
-            emit("command_failed", cmd=name, type=type(exc).__name__, message=str(exc))
+            command_failed(name, exc)
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--url", required=True)
-    parser.add_argument("--protocol", choices=["json", "messagepack"], default="json")
-    parser.add_argument("--reconnect", action="store_true", help="ignored: pysignalr always reconnects")
-    parser.add_argument("--keep-alive", type=float, default=15.0, help="ignored")
-    asyncio.run(run(parser.parse_args()))
+    # pysignalr always reconnects and has no keep-alive setting: --reconnect and --keep-alive are moot.
+    asyncio.run(run(parse_args("Drive pysignalr over JSON lines.")))
 
 
 if __name__ == "__main__":

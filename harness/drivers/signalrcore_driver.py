@@ -1,22 +1,11 @@
 """Drive ``signalrcore`` (0.9.5 or 1.0.x) over JSON lines. See README.md in this folder."""
 
-import argparse
 import json
 import logging
 import sys
-import threading
-import time
 
+from driver_io import command_failed, emit, parse_args
 from signalrcore.hub_connection_builder import HubConnectionBuilder
-
-_out = threading.Lock()
-
-
-def emit(event, **fields):
-    line = json.dumps({"event": event, "t": time.time(), **fields}, default=repr)
-    with _out:
-        sys.stdout.write(line + "\n")
-        sys.stdout.flush()
 
 
 def build(args):
@@ -97,18 +86,13 @@ def run(args):
                 if name == "exit":
                     return
             else:
-                emit("command_failed", cmd=name, message="unknown command")
+                command_failed(name)
         except Exception as exc:  # report and keep serving: the harness decides what a failure means
-            emit("command_failed", cmd=name, type=type(exc).__name__, message=str(exc))
+            command_failed(name, exc)
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--url", required=True)
-    parser.add_argument("--protocol", choices=["json", "messagepack"], default="json")
-    parser.add_argument("--reconnect", action="store_true", help="with_automatic_reconnect (raw, every 1 s)")
-    parser.add_argument("--keep-alive", type=float, default=15.0)
-    run(parser.parse_args())
+    run(parse_args("Drive signalrcore over JSON lines."))
 
 
 if __name__ == "__main__":

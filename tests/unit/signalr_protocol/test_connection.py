@@ -27,8 +27,8 @@ def server(now: float = 0.0, **kw: object) -> Connection:
     return Connection(Role.SERVER, now, timeouts=TIMEOUTS, **kw)  # type: ignore[arg-type]
 
 
-def open_server(protocol: str = "json", now: float = 0.0) -> Connection:
-    conn = server(now)
+def open_server(protocol: str = "json", now: float = 0.0, **kw: object) -> Connection:
+    conn = server(now, **kw)
     conn.receive_data(f'{{"protocol":"{protocol}","version":1}}\x1e'.encode(), now)
     conn.events_received()
     conn.accept_handshake(now)
@@ -164,11 +164,7 @@ def test_malformed_record_closes_with_the_aspnet_error() -> None:
 
 
 def test_oversized_record_closes_the_connection() -> None:
-    conn = Connection(Role.SERVER, 0.0, timeouts=TIMEOUTS, max_record_size=64)
-    conn.receive_data(b'{"protocol":"json","version":1}\x1e', 0.0)
-    conn.events_received()
-    conn.accept_handshake(0.0)
-    conn.events_received()
+    conn = open_server(max_record_size=64)
     conn.receive_data(b"x" * 65, 0.1)
     [closed] = conn.events_received()
     assert isinstance(closed, Closed)
