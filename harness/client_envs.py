@@ -61,6 +61,18 @@ CLIENTS: dict[str, ClientEnv] = {
         ),
         # signalrcore 1.0.2: the newest, what `pip install signalrcore` resolves to today.
         ClientEnv("signalrcore-1.0.2", ("signalrcore==1.0.2", "msgpack==1.1.2"), "signalrcore_driver.py"),
+        # project-x-py needs Python >= 3.12. 3.3.0 with the pins that make it run at all: signalrcore
+        # 0.9.5 (1.0.2 hangs on disconnect) and polars 1.31.0 (newer ones cannot parse the Gateway's
+        # "+00:00" bar timestamps in 3.3.0's code).
+        ClientEnv(
+            "project-x-py-3.3.0",
+            ("project-x-py==3.3.0", "signalrcore==0.9.5", "websocket-client==1.0.0", "polars==1.31.0"),
+            "projectx_sdk_check.py",
+            min_python=(3, 12),
+        ),
+        ClientEnv(
+            "project-x-py-4.4.1", ("project-x-py==4.4.1",), "projectx_sdk_check.py", min_python=(3, 12)
+        ),
         ClientEnv(
             "pysignalr-1.3.3",
             ("pysignalr==1.3.3", "websockets==17.4", "aiohttp==3.14.5", "msgpack==1.2.4", "orjson==3.13.0"),

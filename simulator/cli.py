@@ -16,8 +16,8 @@ import sys
 from collections import abc
 
 from .config import ServerConfig
-from .demo_hub import DemoHub
-from .server import SimulatorServer
+from .projectx import GatewayConfig, build_gateway
+from .projectx.catalog import PRODUCTS
 
 log = logging.getLogger("simulator")
 
@@ -43,6 +43,26 @@ def _port(text: str) -> int:
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"port out of range 0-65535: {port}")
     return port
+
+
+def _non_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative: {text!r}")
+    return value
+
+
+def _symbols(text: str) -> tuple[str, ...]:
+    symbols = tuple(s.strip().upper() for s in text.split(",") if s.strip())
+    unknown = [s for s in symbols if s not in PRODUCTS]
+    if not symbols or unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown symbol(s) {unknown or text!r}: choose from {','.join(PRODUCTS)}"
+        )
+    return symbols
 
 
 def _seconds_or_off(text: str) -> float | None:
@@ -112,6 +132,38 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PER_S",
         help="Tick invocations per second on /hubs/demo; 0 disables (default 10)",
     )
+    p.add_argument(
+        "--symbols",
+        type=_symbols,
+        default=("MNQ", "MES", "MGC"),
+        metavar="LIST",
+        help=f"contracts, comma-separated, from {','.join(PRODUCTS)} (default MNQ,MES,MGC)",
+    )
+    p.add_argument(
+        "--quote-rate",
+        type=_non_negative,
+        default=4.0,
+        metavar="PER_S",
+        help="price steps (quote + depth) per contract per second (default 4)",
+    )
+    p.add_argument(
+        "--trade-rate",
+        type=_non_negative,
+        default=2.0,
+        metavar="PER_S",
+        help="trades per contract per second (default 2)",
+    )
+    p.add_argument(
+        "--token-lifetime",
+        type=_positive(float),
+        default=24 * 3600.0,
+        metavar="S",
+        help="lifetime of issued JWTs in seconds (default 86400)",
+    )
+    p.add_argument("--user", default="sim", help="the userName Auth/loginKey accepts (default sim)")
+    p.add_argument(
+        "--api-key", default="sim-api-key-0001", help="the apiKey it accepts (default sim-api-key-0001)"
+    )
     p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     return p
 
@@ -131,7 +183,19 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
 
 
 async def serve(args: argparse.Namespace) -> int:
-    server = SimulatorServer(config_from_args(args), [DemoHub(rate_per_s=args.demo_rate, seed=args.seed)])
+    gateway = build_gateway(
+        config_from_args(args),
+        GatewayConfig(
+            seed=args.seed,
+            symbols=args.symbols,
+            token_lifetime_s=args.token_lifetime,
+            credentials={args.user: args.api_key},
+            quote_rate_per_s=args.quote_rate,
+            trade_rate_per_s=args.trade_rate,
+            demo_rate_per_s=args.demo_rate,
+        ),
+    )
+    server = gateway.server
     try:
         await server.start()
     except OSError as exc:

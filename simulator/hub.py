@@ -121,12 +121,13 @@ class Hub:
         target: str,
         arguments: abc.Sequence[Any],
         sessions: abc.Iterable[HubSession] | None = None,
+        headers: abc.Mapping[str, str] | None = None,
     ) -> int:
         """Send a non-blocking Invocation to ``sessions`` (default: all open); returns how many.
 
         The message is encoded once per hub protocol in use, not once per connection.
         """
-        message = Invocation(target, list(arguments))
+        message = Invocation(target, list(arguments), headers=headers or {})
         encoded: dict[str, bytes] = {}
         sent = 0
         for session in list(self.sessions.values()) if sessions is None else sessions:

@@ -1,0 +1,235 @@
+"""The Gateway's REST API under ``/api``: ``POST /api/{Controller}/{action}`` with JSON bodies.
+
+Every success carries the envelope ``{"success": true, "errorCode": 0, "errorMessage": null}``
+next to its payload; a refused request is HTTP 200 with ``success: false``, an error code and a
+message, as the Gateway answers. A missing, unknown, expired or revoked token is 401 with an empty
+body; a body that is not a JSON object is ASP.NET's 400 ProblemDetails; an unknown path is 404;
+a body over 1 MB is 413. Nothing answers 500 with a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections import abc
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+
+from ..recording import bearer_from_header
+from .catalog import Catalog
+from .market import ContractMarket
+from .tokens import TokenError, TokenService
+from .trading import Ledger, OrderRejected
+
+Handler = abc.Callable[[dict[str, Any]], dict[str, Any]]
+
+UNITS_S = {1: 1, 2: 60, 3: 3600, 4: 86400, 5: 7 * 86400, 6: 30 * 86400}  # History unit -> seconds
+ERR_INVALID_CREDENTIALS = 3  # LoginErrorCode.InvalidCredentials
+ERR_NOT_FOUND = 1
+ERR_REJECTED = 2
+
+
+def ok(**payload: Any) -> dict[str, Any]:
+    return {**payload, "success": True, "errorCode": 0, "errorMessage": None}
+
+
+def refused(code: int, message: str, **payload: Any) -> dict[str, Any]:
+    return {**payload, "success": False, "errorCode": code, "errorMessage": message}
+
+
+def problem(detail: str) -> web.Response:
+    """ASP.NET Core's automatic 400 for a body that does not bind."""
+    body = {
+        "type": "https://tools.ietf.org/html/rfc9110#section-15.5.1",
+        "title": "One or more validation errors occurred.",
+        "status": 400,
+        "errors": {"$": [detail]},
+        "traceId": f"00-{uuid.uuid4().hex}-{uuid.uuid4().hex[:16]}-00",
+    }
+    return web.json_response(body, status=400, content_type="application/problem+json")
+
+
+def parse_time(value: Any) -> float | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+class RestApi:
+    def __init__(
+        self,
+        tokens: TokenService,
+        catalog: Catalog,
+        markets: dict[str, ContractMarket],
+        ledger: Ledger,
+        credentials: dict[str, str],
+    ) -> None:
+        self.tokens = tokens
+        self.catalog = catalog
+        self.markets = markets
+        self.ledger = ledger
+        self.credentials = credentials  # userName -> apiKey
+        self.public: dict[str, Handler] = {"auth/loginkey": self.login_key}
+        self.private: dict[str, Handler] = {
+            "auth/validate": self.validate,
+            "auth/logout": lambda body: ok(),
+            "account/search": self.account_search,
+            "contract/search": self.contract_search,
+            "contract/searchbyid": self.contract_by_id,
+            "contract/available": lambda body: ok(
+                contracts=[c.to_api() for c in self.catalog.contracts.values()]
+            ),
+            "history/retrievebars": self.bars,
+            "position/searchopen": self.positions,
+            "position/closecontract": self.close_contract,
+            "order/place": self.place,
+            "order/cancel": self.cancel,
+            "order/modify": self.modify,
+            "order/search": lambda body: self._orders(body, open_only=False),
+            "order/searchopen": lambda body: self._orders(body, open_only=True),
+            "trade/search": self.trades,
+        }
+        self._current_token: str | None = None
+
+    def routes(self) -> list[web.RouteDef]:
+        return [web.post("/api/{path:.+}", self.handle)]
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        path = request.match_info["path"].strip("/").lower()
+        handler = self.public.get(path) or self.private.get(path)
+        if handler is None:
+            return web.Response(status=404)
+        if path in self.private:
+            token = bearer_from_header(request.headers.get("Authorization"))
+            if token is None:
+                return web.Response(status=401)
+            try:
+                self.tokens.validate(token)
+            except TokenError:
+                return web.Response(status=401)
+            self._current_token = token
+        raw = await request.read()
+        try:
+            body = json.loads(raw) if raw.strip() else {}
+        except ValueError as exc:
+            return problem(f"The JSON value could not be converted: {exc}")
+        if not isinstance(body, dict):
+            return problem("The JSON value must be an object.")
+        return web.json_response(handler(body))
+
+    # -- auth ----------------------------------------------------------------------------------
+
+    def login_key(self, body: dict[str, Any]) -> dict[str, Any]:
+        user, key = body.get("userName"), body.get("apiKey")
+        if not isinstance(user, str) or self.credentials.get(user) != key:
+            return refused(ERR_INVALID_CREDENTIALS, "Invalid credentials.", token=None)
+        return ok(token=self.tokens.issue(user))
+
+    def validate(self, body: dict[str, Any]) -> dict[str, Any]:
+        assert self._current_token is not None
+        user = self.tokens.validate(self._current_token).user
+        return ok(newToken=self.tokens.issue(user))
+
+    # -- reference data ------------------------------------------------------------------------
+
+    def account_search(self, body: dict[str, Any]) -> dict[str, Any]:
+        only_active = body.get("onlyActiveAccounts", True)
+        accounts = [a for a in self.catalog.accounts.values() if a.can_trade or not only_active]
+        return ok(accounts=[a.to_api() for a in accounts])
+
+    def contract_search(self, body: dict[str, Any]) -> dict[str, Any]:
+        text = body.get("searchText")
+        if not isinstance(text, str):
+            return refused(ERR_REJECTED, "searchText is required.", contracts=[])
+        return ok(contracts=[c.to_api() for c in self.catalog.search(text)])
+
+    def contract_by_id(self, body: dict[str, Any]) -> dict[str, Any]:
+        contract = self.catalog.contracts.get(body.get("contractId"))  # type: ignore[arg-type]
+        if contract is None:
+            return refused(ERR_NOT_FOUND, "Contract not found.", contract=None)
+        return ok(contract=contract.to_api())
+
+    def bars(self, body: dict[str, Any]) -> dict[str, Any]:
+        market = self.markets.get(body.get("contractId"))  # type: ignore[arg-type]
+        if market is None:
+            return refused(ERR_NOT_FOUND, "Contract not found.", bars=[])
+        unit = body.get("unit", 2)
+        number = body.get("unitNumber", 1)
+        limit = body.get("limit", 1000)
+        start = parse_time(body.get("startTime"))
+        end = parse_time(body.get("endTime")) or time.time()
+        if unit not in UNITS_S or not isinstance(number, int) or number <= 0 or not isinstance(limit, int):
+            return refused(ERR_REJECTED, "Invalid bar request.", bars=[])
+        unit_s = UNITS_S[unit] * number
+        if start is None:
+            start = end - unit_s * limit
+        return ok(bars=market.bars(start, min(end, time.time()), unit_s, max(0, min(limit, 20_000))))
+
+    # -- trading -------------------------------------------------------------------------------
+
+    def positions(self, body: dict[str, Any]) -> dict[str, Any]:
+        account = self.catalog.accounts.get(body.get("accountId"))  # type: ignore[arg-type]
+        if account is None:
+            return refused(ERR_NOT_FOUND, "Account not found.", positions=[])
+        return ok(positions=self.ledger.open_positions(account.id))
+
+    def close_contract(self, body: dict[str, Any]) -> dict[str, Any]:
+        try:
+            self.ledger.close_position(body.get("accountId"), body.get("contractId"))
+        except OrderRejected as exc:
+            return refused(ERR_REJECTED, str(exc))
+        return ok()
+
+    def place(self, body: dict[str, Any]) -> dict[str, Any]:
+        try:
+            order = self.ledger.place(
+                body.get("accountId"),
+                body.get("contractId"),
+                order_type=body.get("type"),
+                side=body.get("side"),
+                size=body.get("size"),
+                limit_price=body.get("limitPrice"),
+                stop_price=body.get("stopPrice"),
+                custom_tag=body.get("customTag"),
+            )
+        except OrderRejected as exc:
+            return refused(ERR_REJECTED, str(exc), orderId=None)
+        return ok(orderId=order.id)
+
+    def cancel(self, body: dict[str, Any]) -> dict[str, Any]:
+        try:
+            self.ledger.cancel(body.get("accountId"), body.get("orderId"))
+        except OrderRejected as exc:
+            return refused(ERR_REJECTED, str(exc))
+        return ok()
+
+    def modify(self, body: dict[str, Any]) -> dict[str, Any]:
+        try:
+            self.ledger.modify(
+                body.get("accountId"),
+                body.get("orderId"),
+                body.get("size"),
+                body.get("limitPrice"),
+                body.get("stopPrice"),
+            )
+        except OrderRejected as exc:
+            return refused(ERR_REJECTED, str(exc))
+        return ok()
+
+    def _orders(self, body: dict[str, Any], *, open_only: bool) -> dict[str, Any]:
+        account = self.catalog.accounts.get(body.get("accountId"))  # type: ignore[arg-type]
+        if account is None:
+            return refused(ERR_NOT_FOUND, "Account not found.", orders=[])
+        return ok(orders=self.ledger.search_orders(account.id, open_only=open_only))
+
+    def trades(self, body: dict[str, Any]) -> dict[str, Any]:
+        account = self.catalog.accounts.get(body.get("accountId"))  # type: ignore[arg-type]
+        if account is None:
+            return refused(ERR_NOT_FOUND, "Account not found.", trades=[])
+        return ok(trades=self.ledger.search_trades(account.id))

@@ -1,0 +1,131 @@
+"""Session tokens as the Gateway issues them: real-looking JWTs (HS256) with ``exp``.
+
+The SDK decodes the payload to read ``exp`` (it never checks the signature); the simulator does
+check it, so a token it did not issue is "unknown". Tokens can be expired or revoked early (the
+control API does, for token-expiry scenarios); an expired, revoked or unknown token gets 401 on
+REST, on negotiate and on the WebSocket upgrade.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from collections import abc
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class TokenProblem(Enum):
+    UNKNOWN = "unknown"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+@dataclass(slots=True)
+class IssuedToken:
+    jti: str
+    user: str
+    issued_at: float
+    expires_at: float
+    revoked: bool = False
+    uses: int = field(default=0)
+
+
+class TokenError(Exception):
+    def __init__(self, problem: TokenProblem) -> None:
+        super().__init__(problem.value)
+        self.problem = problem
+
+
+class TokenService:
+    def __init__(self, lifetime_s: float = 24 * 3600, clock: abc.Callable[[], float] = time.time) -> None:
+        self.lifetime_s = lifetime_s
+        self.clock = clock
+        self._secret = secrets.token_bytes(32)
+        self._issued: dict[str, IssuedToken] = {}
+
+    def issue(self, user: str, lifetime_s: float | None = None) -> str:
+        now = self.clock()
+        lifetime = self.lifetime_s if lifetime_s is None else lifetime_s
+        token = IssuedToken(secrets.token_hex(8), user, now, now + lifetime)
+        self._issued[token.jti] = token
+        header = {"alg": "HS256", "typ": "JWT"}
+        payload = {
+            "sub": user,
+            "name": user,
+            "jti": token.jti,
+            "iat": int(now),
+            "nbf": int(now),
+            "exp": int(token.expires_at),
+            "iss": "https://api.topstepx.com",
+            "aud": "https://api.topstepx.com",
+        }
+        signing_input = f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(payload).encode())}"
+        signature = hmac.new(self._secret, signing_input.encode(), hashlib.sha256).digest()
+        return f"{signing_input}.{_b64(signature)}"
+
+    def validate(self, token: str) -> IssuedToken:
+        """The issued token, or ``TokenError`` saying why it is not acceptable now."""
+        issued = self._lookup(token)
+        if issued is None:
+            raise TokenError(TokenProblem.UNKNOWN)
+        if issued.revoked:
+            raise TokenError(TokenProblem.REVOKED)
+        if self.clock() >= issued.expires_at:
+            raise TokenError(TokenProblem.EXPIRED)
+        issued.uses += 1
+        return issued
+
+    def _lookup(self, token: str) -> IssuedToken | None:
+        try:
+            header, payload, signature = token.split(".")
+            expected = hmac.new(self._secret, f"{header}.{payload}".encode(), hashlib.sha256).digest()
+            if not hmac.compare_digest(expected, _unb64(signature)):
+                return None
+            jti = json.loads(_unb64(payload))["jti"]
+        except (ValueError, KeyError, TypeError):
+            return None
+        return self._issued.get(jti) if isinstance(jti, str) else None
+
+    def expire(self, token: str | None = None, *, in_s: float = 0.0) -> int:
+        """Make ``token`` (or every token) expire ``in_s`` seconds from now. Returns how many."""
+        targets = [self._lookup(token)] if token is not None else list(self._issued.values())
+        deadline = self.clock() + in_s
+        changed = 0
+        for issued in targets:
+            if issued is not None:
+                issued.expires_at = min(issued.expires_at, deadline)
+                changed += 1
+        return changed
+
+    def revoke(self, token: str | None = None) -> int:
+        targets = [self._lookup(token)] if token is not None else list(self._issued.values())
+        for issued in targets:
+            if issued is not None:
+                issued.revoked = True
+        return sum(1 for t in targets if t is not None)
+
+    def summary(self) -> list[dict[str, object]]:
+        now = self.clock()
+        return [
+            {
+                "jti": t.jti,
+                "user": t.user,
+                "expiresInS": round(t.expires_at - now, 3),
+                "revoked": t.revoked,
+                "uses": t.uses,
+            }
+            for t in self._issued.values()
+        ]
