@@ -1,0 +1,91 @@
+"""Stream invariants a trader would check: the book is never crossed, trades print at prices the
+book allows, session volume only grows, positions are the sum of fills, same seed => same bytes."""
+
+from datetime import date
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from signalr_protocol import JSON, Invocation
+from simulator.projectx.catalog import Catalog
+from simulator.projectx.market import ContractMarket
+from simulator.projectx.trading import MARKET, Ledger
+
+CATALOG = Catalog(["MNQ", "MGC"], date(2026, 11, 23))
+steps = st.lists(st.sampled_from(["price", "trade"]), max_size=200)
+
+
+def market(seed: int, symbol_index: int = 0) -> ContractMarket:
+    return ContractMarket(list(CATALOG.contracts.values())[symbol_index], seed, clock=lambda: 1_800_000_000.0)
+
+
+@given(seed=st.integers(0, 10**6), actions=steps, which=st.integers(0, 1))
+def test_book_never_crossed_trades_inside_it_volume_grows(seed: int, actions: list[str], which: int) -> None:
+    m = market(seed, which)
+    volume = m.volume
+    for action in actions:
+        bid, ask = m.best_bid, m.best_ask
+        assert bid < ask
+        if action == "price":
+            m.step_price()
+            assert all(v > 0 for v in (*m.bids.values(), *m.asks.values()))
+        else:
+            [trade] = m.trade()
+            assert trade["price"] in (bid, ask)
+            assert m.volume == volume + trade["volume"] > volume
+        assert m.volume >= volume
+        volume = m.volume
+        tick = m.contract.tick_size
+        assert abs(m.best_bid / tick - round(m.best_bid / tick)) < 1e-6  # on the tick grid
+
+
+@given(seed=st.integers(0, 10**6), actions=steps)
+def test_same_seed_same_bytes(seed: int, actions: list[str]) -> None:
+    def stream() -> bytes:
+        m = market(seed)
+        out = []
+        for action in actions:
+            data = (m.step_price(), m.quote()) if action == "price" else m.trade()
+            out.append(JSON.encode(Invocation("x", [m.contract.id, data])))
+        return b"".join(out)
+
+    assert stream() == stream()
+
+
+@settings(max_examples=60)
+@given(
+    orders=st.lists(st.tuples(st.integers(0, 1), st.integers(1, 5), st.booleans()), max_size=30),
+    seed=st.integers(0, 99),
+)
+def test_positions_are_the_sum_of_fills_and_balance_adds_up(
+    orders: list[tuple[int, int, bool]], seed: int
+) -> None:
+    catalog = Catalog(["MNQ"], date(2026, 11, 23))
+    [contract] = catalog.contracts.values()
+    markets = {contract.id: ContractMarket(contract, seed, clock=lambda: 1_800_000_000.0)}
+    events: list[tuple[str, dict]] = []
+    ledger = Ledger(catalog, markets, lambda target, account, payload: events.append((target, payload)))
+    start_balance = catalog.accounts[12345].balance
+    for side, size, move in orders:
+        ledger.place(12345, contract.id, order_type=MARKET, side=side, size=size)
+        if move:
+            markets[contract.id].step_price()
+    fills = [p["data"] for t, p in events if t == "GatewayUserTrade"]
+    net = sum(f["size"] if f["side"] == 0 else -f["size"] for f in fills)
+    open_positions = ledger.open_positions(12345)
+    signed = sum(p["size"] if p["type"] == 1 else -p["size"] for p in open_positions)
+    assert signed == net
+    realised = sum(f["profitAndLoss"] or 0.0 for f in fills)
+    fees = sum(f["fees"] for f in fills)
+    assert abs(catalog.accounts[12345].balance - (start_balance + realised - fees)) < 0.011 * max(
+        1, len(fills)
+    )
+    # each fill: order pending, order filled, trade, position, account, in that order
+    kinds = [t for t, _ in events]
+    assert kinds == [
+        "GatewayUserOrder",
+        "GatewayUserOrder",
+        "GatewayUserTrade",
+        "GatewayUserPosition",
+        "GatewayUserAccount",
+    ] * len(orders)
