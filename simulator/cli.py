@@ -22,17 +22,27 @@ from .projectx.catalog import PRODUCTS
 log = logging.getLogger("simulator")
 
 
-def _positive(kind: abc.Callable[[str], float]) -> abc.Callable[[str], float]:
+def _number(kind: abc.Callable[[str], float], *, zero_allowed: bool) -> abc.Callable[[str], float]:
+    """An argparse type: ``kind`` of the text, greater than 0 (or at least 0 if ``zero_allowed``)."""
+
     def parse(text: str) -> float:
         try:
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"must be greater than 0: {text!r}")
+        if value < 0 or (value == 0 and not zero_allowed):
+            bound = "must not be negative" if zero_allowed else "must be greater than 0"
+            raise argparse.ArgumentTypeError(f"{bound}: {text!r}")
         return value
 
     return parse
+
+
+def _positive(kind: abc.Callable[[str], float]) -> abc.Callable[[str], float]:
+    return _number(kind, zero_allowed=False)
+
+
+_non_negative = _number(float, zero_allowed=True)
 
 
 def _port(text: str) -> int:
@@ -43,16 +53,6 @@ def _port(text: str) -> int:
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"port out of range 0-65535: {port}")
     return port
-
-
-def _non_negative(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative: {text!r}")
-    return value
 
 
 def _symbols(text: str) -> tuple[str, ...]:

@@ -118,7 +118,11 @@ class ControlApi:
                 continue
             if open_filter is not None and record.is_open != (open_filter == "true"):
                 continue
-            rows.append(record.summary())
+            row = record.summary()
+            session = self.server.sessions.get(record.connection_id)
+            if session is not None:
+                row["subscriptions"] = session.hub.subscriptions(session)
+            rows.append(row)
         return reply({"connections": rows})
 
     async def connection(self, request: web.Request) -> web.Response:

@@ -96,9 +96,9 @@ class Hub:
         func: abc.Callable[..., Any] = getattr(self, spec.attribute)
         return func
 
-    @property
-    def method_names(self) -> list[str]:
-        return sorted(spec.name for spec in self._specs.values())
+    def subscriptions(self, session: HubSession) -> list[list[Any]]:
+        """What ``session`` subscribed to on this hub, for the control API (none by default)."""
+        return []
 
     # -- lifecycle hooks, called by the session ----------------------------------------------
 

@@ -21,6 +21,7 @@ from ..endpoints import Authenticator
 from ..recording import find_token
 from ..server import SimulatorServer
 from .catalog import Catalog
+from .control import GatewayControl
 from .market import ContractMarket
 from .market_hub import MarketHub, Rates
 from .rest import RestApi
@@ -90,4 +91,5 @@ def build_gateway(
     hubs = [user_hub, market_hub, DemoHub(rate_per_s=config.demo_rate_per_s, seed=config.seed)]
     server = SimulatorServer(server_config, hubs, authenticate=hub_authenticator(tokens))
     server.app.add_routes(RestApi(tokens, catalog, markets, ledger, dict(config.credentials)).routes())
+    server.app.add_routes(GatewayControl(tokens, market_hub, counters).routes())
     return Gateway(server, tokens, catalog, markets, ledger, user_hub, market_hub, counters)

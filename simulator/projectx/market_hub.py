@@ -152,5 +152,5 @@ class MarketHub(Hub):
     async def unsubscribe_depth(self, caller: HubSession, contract_id: Any) -> None:
         self._subscribe(caller, DEPTH, contract_id, False)
 
-    def subscriptions(self, session: HubSession) -> list[list[str]]:
+    def subscriptions(self, session: HubSession) -> list[list[Any]]:
         return sorted([kind, contract] for kind, contract in session.items.get(SUBS, ()))

@@ -18,6 +18,8 @@ from collections import abc
 from dataclasses import dataclass, field
 from enum import Enum
 
+from ..recording import fingerprint as fingerprint_of
+
 
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
@@ -36,6 +38,7 @@ class TokenProblem(Enum):
 @dataclass(slots=True)
 class IssuedToken:
     jti: str
+    fingerprint: str  # as the connection records show it: sha256 of the token
     user: str
     issued_at: float
     expires_at: float
@@ -59,7 +62,7 @@ class TokenService:
     def issue(self, user: str, lifetime_s: float | None = None) -> str:
         now = self.clock()
         lifetime = self.lifetime_s if lifetime_s is None else lifetime_s
-        token = IssuedToken(secrets.token_hex(8), user, now, now + lifetime)
+        token = IssuedToken(secrets.token_hex(8), "", user, now, now + lifetime)
         self._issued[token.jti] = token
         header = {"alg": "HS256", "typ": "JWT"}
         payload = {
@@ -74,7 +77,9 @@ class TokenService:
         }
         signing_input = f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(payload).encode())}"
         signature = hmac.new(self._secret, signing_input.encode(), hashlib.sha256).digest()
-        return f"{signing_input}.{_b64(signature)}"
+        jwt = f"{signing_input}.{_b64(signature)}"
+        token.fingerprint = fingerprint_of(jwt)
+        return jwt
 
     def validate(self, token: str) -> IssuedToken:
         """The issued token, or ``TokenError`` saying why it is not acceptable now."""
@@ -99,29 +104,35 @@ class TokenService:
             return None
         return self._issued.get(jti) if isinstance(jti, str) else None
 
-    def expire(self, token: str | None = None, *, in_s: float = 0.0) -> int:
-        """Make ``token`` (or every token) expire ``in_s`` seconds from now. Returns how many."""
-        targets = [self._lookup(token)] if token is not None else list(self._issued.values())
-        deadline = self.clock() + in_s
-        changed = 0
-        for issued in targets:
-            if issued is not None:
-                issued.expires_at = min(issued.expires_at, deadline)
-                changed += 1
-        return changed
+    def select(self, token: str | None = None, *, fingerprint: str | None = None) -> list[IssuedToken]:
+        """The token given (as text or by its fingerprint), or every token when neither is."""
+        if token is not None:
+            found = self._lookup(token)
+            return [found] if found is not None else []
+        if fingerprint is not None:
+            return [t for t in self._issued.values() if t.fingerprint == fingerprint]
+        return list(self._issued.values())
 
-    def revoke(self, token: str | None = None) -> int:
-        targets = [self._lookup(token)] if token is not None else list(self._issued.values())
-        for issued in targets:
-            if issued is not None:
-                issued.revoked = True
-        return sum(1 for t in targets if t is not None)
+    def expire(self, token: str | None = None, *, fingerprint: str | None = None, in_s: float = 0.0) -> int:
+        """Make the selected tokens expire ``in_s`` seconds from now (never later). Returns how many."""
+        selected = self.select(token, fingerprint=fingerprint)
+        deadline = self.clock() + in_s
+        for issued in selected:
+            issued.expires_at = min(issued.expires_at, deadline)
+        return len(selected)
+
+    def revoke(self, token: str | None = None, *, fingerprint: str | None = None) -> int:
+        selected = self.select(token, fingerprint=fingerprint)
+        for issued in selected:
+            issued.revoked = True
+        return len(selected)
 
     def summary(self) -> list[dict[str, object]]:
         now = self.clock()
         return [
             {
                 "jti": t.jti,
+                "fingerprint": t.fingerprint,
                 "user": t.user,
                 "expiresInS": round(t.expires_at - now, 3),
                 "revoked": t.revoked,
