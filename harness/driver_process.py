@@ -44,6 +44,7 @@ class DriverProcess:
             self.argv.append("--reconnect")
         if keep_alive_s is not None:
             self.argv += ["--keep-alive", str(keep_alive_s)]
+        self._owns_log = log_path is None  # a log nobody asked for is deleted by close()
         self.log_path = log_path or Path(tempfile.mkstemp(prefix=f"faultline-{env.name}-", suffix=".log")[1])
         self.events: list[Event] = []
         self.shutdown: str | None = None  # "exited", "terminated" or "killed"
@@ -123,6 +124,8 @@ class DriverProcess:
         if self._reader is not None:
             self._reader.cancel()
             await asyncio.gather(self._reader, return_exceptions=True)
+        if self._owns_log:
+            self.log_path.unlink(missing_ok=True)
         return self.shutdown
 
     async def _wait_or(

@@ -50,6 +50,8 @@ class ManagedProcess:
         self.argv = list(argv)
         self.name = name or Path(argv[0]).name
         self.ready_pattern = re.compile(ready_pattern, re.MULTILINE)
+        # A log the caller did not ask for is ours: stop() deletes it (errors quote its tail first).
+        self._owns_log = log_path is None
         self.log_path = log_path or Path(tempfile.mkstemp(prefix=f"faultline-{self.name}-", suffix=".log")[1])
         self.env = dict(env) if env is not None else None
         self.cwd = cwd
@@ -85,15 +87,13 @@ class ManagedProcess:
                 return match
             if self.proc.poll() is not None:
                 code = self.proc.returncode
+                message = f"{self.name} exited with {code} before it was ready:\n{log_tail(self.log_path)}"
                 self.stop()
-                raise ProcessError(
-                    f"{self.name} exited with {code} before it was ready:\n{log_tail(self.log_path)}"
-                )
+                raise ProcessError(message)
             time.sleep(POLL_S)
+        message = f"{self.name} was not ready within {self.ready_timeout_s} s:\n{log_tail(self.log_path)}"
         self.stop()
-        raise ProcessError(
-            f"{self.name} was not ready within {self.ready_timeout_s} s:\n{log_tail(self.log_path)}"
-        )
+        raise ProcessError(message)
 
     def stop(self) -> int | None:
         """SIGTERM the process group, wait ``stop_timeout_s``, then SIGKILL. Returns the exit code."""
@@ -111,6 +111,8 @@ class ManagedProcess:
         else:
             self._signal_group(signal.SIGKILL)  # the leader is gone; reap anything it left behind
         self.exit_code = proc.returncode
+        if self._owns_log:
+            self.log_path.unlink(missing_ok=True)
         return self.exit_code
 
     def _signal_group(self, sig: signal.Signals) -> None:

@@ -111,3 +111,13 @@ def test_stop_kills_a_process_that_ignores_sigterm_and_its_children() -> None:
         # the child may linger as a zombie until init reaps it; it must at least not be running
         with open(f"/proc/{pid}/stat") as stat:
             assert stat.read().split()[2] == "Z"
+
+
+def test_a_log_nobody_asked_for_is_removed_on_stop_and_errors_keep_its_tail() -> None:
+    with SimulatorProcess("--demo-rate", "0") as sim:
+        assert sim.log_path.exists()
+    assert not sim.log_path.exists()
+    crash = ManagedProcess([sys.executable, "-c", "print('boom', flush=True)"], ready_pattern="^never$")
+    with pytest.raises(ProcessError, match="boom"):
+        crash.start()
+    assert not crash.log_path.exists()
