@@ -24,6 +24,8 @@ class ServerConfig:
     send_buffer_limit_bytes: int = 32 * 1024 * 1024  # a client this far behind is dropped
     transport_send_timeout_s: float = 10.0  # a single stuck write closes the connection
     record_message_limit: int = 100_000  # messages kept per connection record (counts are exact)
+    history_limit: int = 200_000  # send-history entries kept in memory (all connections)
+    history_path: str | None = None  # also append every send-history entry to this JSON-lines file
 
     @property
     def timeouts(self) -> Timeouts:

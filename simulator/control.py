@@ -9,6 +9,8 @@ POST /_sim/connections/{id}/send           {"target": str, "arguments"?: list}
 POST /_sim/connections/{id}/invoke         {"target": str, "arguments"?: list, "timeoutS"?: number}
 POST /_sim/hubs/{hub}/broadcast            {"target": str, "arguments"?: list}
 GET  /_sim/requests                        every hub/REST HTTP request seen, tokens redacted
+GET  /_sim/history[?since=N&limit=M&connection=ID&hub=H&target=T]
+                                           the send history (``simulator.history``), oldest first
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from .dispatch import ClientResultError
+from .history import entry_json
 from .recording import dumps
 from .session import HubSession
 
@@ -27,6 +30,22 @@ if TYPE_CHECKING:
     from .server import SimulatorServer
 
 _MISSING = object()
+HISTORY_PAGE = 10_000
+HISTORY_PAGE_MAX = 100_000
+
+
+def _query_int(request: web.Request, name: str, default: int, low: int, high: int | None = None) -> int:
+    text = request.query.get(name)
+    if text is None:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise fail(400, f"{name} must be an integer, got {text!r}") from None
+    if value < low or (high is not None and value > high):
+        bound = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise fail(400, f"{name} must be {bound}, got {value}")
+    return value
 
 
 def reply(body: Any, status: int = 200) -> web.Response:
@@ -91,6 +110,7 @@ class ControlApi:
             web.post("/_sim/connections/{id}/invoke", self.invoke),
             web.post("/_sim/hubs/{hub}/broadcast", self.broadcast),
             web.get("/_sim/requests", self.requests),
+            web.get("/_sim/history", self.history),
         ]
 
     def _session(self, request: web.Request) -> HubSession:
@@ -180,3 +200,29 @@ class ControlApi:
 
     async def requests(self, request: web.Request) -> web.Response:
         return reply({"requests": self.server.request_log()})
+
+    async def history(self, request: web.Request) -> web.Response:
+        """A page of the send history; ``next`` is the ``since`` for the following page.
+
+        ``missed`` counts entries after ``since`` that fell out of memory before this read (the
+        history file, if any, still has them)."""
+        history = self.server.history
+        since = _query_int(request, "since", 0, 0)
+        limit = _query_int(request, "limit", HISTORY_PAGE, 1, HISTORY_PAGE_MAX)
+        rows = history.read(
+            since=since,
+            limit=limit,
+            connection_id=request.query.get("connection"),
+            hub=request.query.get("hub", "").lower() or None,
+            target=request.query.get("target"),
+        )
+        scanned_to = rows[-1][0] if len(rows) >= limit else history.count
+        return reply(
+            {
+                "entries": [entry_json(row) for row in rows],
+                "next": max(since, scanned_to),
+                "total": history.count,
+                "missed": max(0, history.first - since - 1),
+                "file": str(history.path) if history.path else None,
+            }
+        )

@@ -124,7 +124,9 @@ class HubEndpoints:
                 request[REQUEST_RECORD_KEY],
                 self.server.config.record_message_limit,
             )
-            session = HubSession(hub, ws, entry.connection_id, connection, self.server.config)
+            session = HubSession(
+                hub, ws, entry.connection_id, connection, self.server.config, history=self.server.history
+            )
             await self.server.serve(session)
             return ws
         finally:

@@ -100,6 +100,11 @@ class Hub:
         """What ``session`` subscribed to on this hub, for the control API (none by default)."""
         return []
 
+    def stream_key(self, message: Invocation) -> str | None:
+        """The stream an outgoing invocation belongs to besides its target (a contract id, an
+        account id), for the send history; None when the hub has no such notion."""
+        return None
+
     # -- lifecycle hooks, called by the session ----------------------------------------------
 
     async def on_connected(self, session: HubSession) -> None:

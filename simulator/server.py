@@ -18,6 +18,7 @@ from aiohttp import web
 from .config import ServerConfig
 from .control import ControlApi
 from .endpoints import Authenticator, HubEndpoints, allow_all
+from .history import SendHistory
 from .hub import Hub
 from .recording import REQUEST_LOG_KEY, REQUEST_RECORD_KEY, ConnectionRecord, HttpRequestRecord
 from .registry import ConnectionRegistry
@@ -41,6 +42,7 @@ class SimulatorServer:
         self.sessions: dict[str, HubSession] = {}
         self.records: OrderedDict[str, ConnectionRecord] = OrderedDict()
         self.requests: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_LIMIT)
+        self.history = SendHistory(config.history_limit, config.history_path)
         self.endpoints = HubEndpoints(self, authenticate)
         self.app = self._build_app()
         self._runner: web.AppRunner | None = None
@@ -116,6 +118,7 @@ class SimulatorServer:
     # -- lifecycle -----------------------------------------------------------------------------
 
     async def _start_hubs(self, app: web.Application) -> None:
+        self.history.start()
         for hub in self.hubs.values():
             await hub.start()
 
@@ -128,6 +131,7 @@ class SimulatorServer:
     async def _close_hubs(self, app: web.Application) -> None:
         for hub in self.hubs.values():
             await hub.close()
+        await self.history.close()
 
     async def start(self) -> None:
         runner = web.AppRunner(self.app, handle_signals=False, access_log=None)

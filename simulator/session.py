@@ -37,6 +37,7 @@ from signalr_protocol import (
 
 from .config import ServerConfig
 from .dispatch import Dispatcher
+from .history import SendHistory
 from .recording import ConnectionRecord
 
 if TYPE_CHECKING:
@@ -58,10 +59,13 @@ class HubSession:
         connection_id: str,
         record: ConnectionRecord,
         config: ServerConfig,
+        *,
+        history: SendHistory | None = None,
     ) -> None:
         self.hub = hub
         self.connection_id = connection_id
         self.record = record
+        self.history = history
         self.config = config
         self.items: dict[str, Any] = {}  # per-connection hub state (ASP.NET's Context.Items)
         self._ws = ws
@@ -287,7 +291,10 @@ class HubSession:
         self._writer_wakeup.set()
 
     def _queued(self, record: bytes, message: HubMessage) -> None:
-        self.record.message_out(time.time(), message, len(record))
+        now = time.time()
+        self.record.message_out(now, message, len(record))
+        if self.history is not None:
+            self.history.add(now, self.connection_id, self.hub, message)
         self._queued_bytes += len(record)
         if self._queued_bytes > self.config.send_buffer_limit_bytes and not self._finished.is_set():
             log.warning("connection %s: send buffer over limit, dropping the client", self.connection_id)
