@@ -13,62 +13,26 @@ import asyncio
 import logging
 import signal
 import sys
-from collections import abc
 
 from .config import ServerConfig
+from .options import (
+    burst,
+    load_profile,
+    new_file,
+    non_negative,
+    port,
+    positive,
+    rate_limits,
+    rates_for,
+    readable_file,
+    seconds_or_off,
+    symbols,
+)
 from .projectx import GatewayConfig, build_gateway
 from .projectx.catalog import PRODUCTS
+from .projectx.profile import StreamProfile
 
 log = logging.getLogger("simulator")
-
-
-def _number(kind: abc.Callable[[str], float], *, zero_allowed: bool) -> abc.Callable[[str], float]:
-    """An argparse type: ``kind`` of the text, greater than 0 (or at least 0 if ``zero_allowed``)."""
-
-    def parse(text: str) -> float:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-        if value < 0 or (value == 0 and not zero_allowed):
-            bound = "must not be negative" if zero_allowed else "must be greater than 0"
-            raise argparse.ArgumentTypeError(f"{bound}: {text!r}")
-        return value
-
-    return parse
-
-
-def _positive(kind: abc.Callable[[str], float]) -> abc.Callable[[str], float]:
-    return _number(kind, zero_allowed=False)
-
-
-_non_negative = _number(float, zero_allowed=True)
-
-
-def _port(text: str) -> int:
-    try:
-        port = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
-    if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"port out of range 0-65535: {port}")
-    return port
-
-
-def _symbols(text: str) -> tuple[str, ...]:
-    symbols = tuple(s.strip().upper() for s in text.split(",") if s.strip())
-    unknown = [s for s in symbols if s not in PRODUCTS]
-    if not symbols or unknown:
-        raise argparse.ArgumentTypeError(
-            f"unknown symbol(s) {unknown or text!r}: choose from {','.join(PRODUCTS)}"
-        )
-    return symbols
-
-
-def _seconds_or_off(text: str) -> float | None:
-    if text.lower() in ("off", "none", "0"):
-        return None
-    return _positive(float)(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -76,46 +40,46 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m simulator", description="Faultline SignalR / ProjectX simulator"
     )
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    p.add_argument("--port", type=_port, default=0, help="port to bind; 0 picks a free one (default 0)")
+    p.add_argument("--port", type=port, default=0, help="port to bind; 0 picks a free one (default 0)")
     p.add_argument("--seed", type=int, default=0, help="seed for every generated stream (default 0)")
     p.add_argument(
         "--keep-alive",
-        type=_seconds_or_off,
+        type=seconds_or_off,
         default=15.0,
         metavar="S",
         help="server Ping after S seconds without sending; 'off' disables (default 15)",
     )
     p.add_argument(
         "--client-timeout",
-        type=_seconds_or_off,
+        type=seconds_or_off,
         default=30.0,
         metavar="S",
         help="close a client silent for S seconds; 'off' disables (default 30)",
     )
     p.add_argument(
         "--handshake-timeout",
-        type=_seconds_or_off,
+        type=seconds_or_off,
         default=15.0,
         metavar="S",
         help="give up on a handshake after S seconds (default 15)",
     )
     p.add_argument(
         "--disconnect-timeout",
-        type=_positive(float),
+        type=positive(float),
         default=15.0,
         metavar="S",
         help="forget a negotiated id not connected within S seconds (default 15)",
     )
     p.add_argument(
         "--max-message-size",
-        type=_positive(int),
+        type=positive(int),
         default=32 * 1024,
         metavar="BYTES",
         help="largest record accepted from a client (default 32768)",
     )
     p.add_argument(
         "--ws-heartbeat",
-        type=_seconds_or_off,
+        type=seconds_or_off,
         default=None,
         metavar="S",
         help="send WebSocket-level pings every S seconds (default off: some clients never answer)",
@@ -127,42 +91,122 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--demo-rate",
-        type=float,
+        type=non_negative,
         default=10.0,
         metavar="PER_S",
         help="Tick invocations per second on /hubs/demo; 0 disables (default 10)",
     )
     p.add_argument(
+        "--profile",
+        type=readable_file,
+        metavar="FILE",
+        help="read flags from a TOML (.toml) or JSON file; flags on the command line win",
+    )
+    stream = p.add_argument_group("market streams")
+    stream.add_argument(
         "--symbols",
-        type=_symbols,
+        type=symbols,
         default=("MNQ", "MES", "MGC"),
         metavar="LIST",
-        help=f"contracts, comma-separated, from {','.join(PRODUCTS)} (default MNQ,MES,MGC)",
+        help=f"products, comma-separated, from {','.join(PRODUCTS)} (default MNQ,MES,MGC)",
     )
-    p.add_argument(
+    stream.add_argument(
+        "--months",
+        type=positive(int),
+        default=1,
+        metavar="N",
+        help="quarterly expiries listed per product, front first (default 1): contracts = symbols x N",
+    )
+    stream.add_argument(
         "--quote-rate",
-        type=_non_negative,
+        type=non_negative,
         default=4.0,
         metavar="PER_S",
-        help="price steps (quote + depth) per contract per second (default 4)",
+        help="price steps (quote + depth increment) per contract per second (default 4)",
     )
-    p.add_argument(
+    stream.add_argument(
         "--trade-rate",
-        type=_non_negative,
+        type=non_negative,
         default=2.0,
         metavar="PER_S",
-        help="trades per contract per second (default 2)",
+        help="trades (trade + depth increment) per contract per second (default 2)",
     )
-    p.add_argument(
+    stream.add_argument(
+        "--depth-rate",
+        type=non_negative,
+        default=0.0,
+        metavar="PER_S",
+        help="extra depth-only size changes per contract per second (default 0)",
+    )
+    stream.add_argument(
+        "--rates",
+        type=rates_for,
+        action="append",
+        default=[],
+        metavar="KEY:KIND=R,...",
+        help="rates for one symbol or contract id, e.g. MNQ:quote=40,trade=20 (repeatable)",
+    )
+    stream.add_argument(
+        "--burst",
+        type=burst,
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="factor=F,duration=S[,start=S][,every=S][,contracts=A+B][,events=quote+trade]: "
+        "multiply rates (repeatable)",
+    )
+    stream.add_argument(
+        "--record",
+        type=new_file,
+        metavar="FILE",
+        help="write every event the hubs publish to a new FILE (JSON lines) for --replay",
+    )
+    stream.add_argument(
+        "--replay",
+        type=readable_file,
+        metavar="FILE",
+        help="stream a --record file instead of generating the market",
+    )
+    stream.add_argument(
+        "--replay-speed",
+        type=positive(float),
+        default=1.0,
+        metavar="X",
+        help="replay X times faster than recorded (default 1: the original timing)",
+    )
+    stream.add_argument(
+        "--history-file",
+        type=new_file,
+        metavar="FILE",
+        help="write the send history (every message to every connection) to a new FILE (JSON lines)",
+    )
+    stream.add_argument(
+        "--history-limit",
+        type=positive(int),
+        default=200_000,
+        metavar="N",
+        help="send-history entries kept in memory for GET /_sim/history (default 200000)",
+    )
+    gateway = p.add_argument_group("gateway")
+    gateway.add_argument(
         "--token-lifetime",
-        type=_positive(float),
+        type=positive(float),
         default=24 * 3600.0,
         metavar="S",
         help="lifetime of issued JWTs in seconds (default 86400)",
     )
-    p.add_argument("--user", default="sim", help="the userName Auth/loginKey accepts (default sim)")
-    p.add_argument(
+    gateway.add_argument("--user", default="sim", help="the userName Auth/loginKey accepts (default sim)")
+    gateway.add_argument(
         "--api-key", default="sim-api-key-0001", help="the apiKey it accepts (default sim-api-key-0001)"
+    )
+    gateway.add_argument(
+        "--rate-limits",
+        type=rate_limits,
+        default=None,
+        metavar="SPEC",
+        help="answer 429 past a request rate: 'gateway' (the real limits: History/retrieveBars "
+        "50 per 30 s, other authenticated endpoints 200 per 60 s), 'bars=N/S,other=N/S', "
+        "or 'off' (default)",
     )
     p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     return p
@@ -179,27 +223,44 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         max_receive_message_size=int(args.max_message_size),
         ws_heartbeat_s=args.ws_heartbeat,
         coalesce_frames=not args.no_coalesce,
+        history_limit=args.history_limit,
+        history_path=str(args.history_file) if args.history_file else None,
+    )
+
+
+def gateway_config_from_args(args: argparse.Namespace) -> GatewayConfig:
+    profile = StreamProfile(
+        default={"quote": args.quote_rate, "trade": args.trade_rate, "depth": args.depth_rate},
+        overrides={},
+        bursts=tuple(args.burst),
+    )
+    for key, rates in args.rates:
+        profile = profile.with_rates(rates, key)
+    return GatewayConfig(
+        seed=args.seed,
+        symbols=args.symbols,
+        months=args.months,
+        token_lifetime_s=args.token_lifetime,
+        credentials={args.user: args.api_key},
+        profile=profile,
+        demo_rate_per_s=args.demo_rate,
+        rate_limits=args.rate_limits,
+        record_path=args.record,
+        replay_path=args.replay,
+        replay_speed=args.replay_speed,
     )
 
 
 async def serve(args: argparse.Namespace) -> int:
-    gateway = build_gateway(
-        config_from_args(args),
-        GatewayConfig(
-            seed=args.seed,
-            symbols=args.symbols,
-            token_lifetime_s=args.token_lifetime,
-            credentials={args.user: args.api_key},
-            quote_rate_per_s=args.quote_rate,
-            trade_rate_per_s=args.trade_rate,
-            demo_rate_per_s=args.demo_rate,
-        ),
-    )
+    gateway = build_gateway(config_from_args(args), gateway_config_from_args(args))
     server = gateway.server
     try:
         await server.start()
     except OSError as exc:
-        print(f"error: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        if exc.filename is not None:  # --history-file or --record
+            print(f"error: cannot create {exc.filename}: {exc.strerror or exc}", file=sys.stderr)
+        else:
+            print(f"error: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 1
     print(f"listening on {server.url}", flush=True)
     stop = asyncio.Event()
@@ -214,8 +275,20 @@ async def serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line over the profile's values (``--profile``) over the defaults."""
+    parser = build_parser()
+    first, _ = parser.parse_known_args(argv)
+    if first.profile is not None:
+        load_profile(parser, first.profile)
+    args = parser.parse_args(argv)
+    if args.replay is not None and args.record is not None and args.replay == args.record:
+        parser.error("--record and --replay name the same file")
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = parse_args(argv)
     logging.basicConfig(
         level=args.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

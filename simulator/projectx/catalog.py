@@ -67,19 +67,22 @@ PRODUCTS = {
 }
 
 
-def front_month(today: date) -> tuple[int, int]:
-    """The next quarterly expiry month on or after ``today`` (year, month)."""
-    for month in QUARTERLY:
-        if month >= today.month:
-            return today.year, month
-    return today.year + 1, 3
+def front_month(today: date, ahead: int = 0) -> tuple[int, int]:
+    """The next quarterly expiry month on or after ``today`` (year, month), or the one ``ahead``
+    quarters after it."""
+    year = today.year
+    index = next((i for i, month in enumerate(QUARTERLY) if month >= today.month), None)
+    if index is None:
+        year, index = year + 1, 0
+    year, index = year + (index + ahead) // len(QUARTERLY), (index + ahead) % len(QUARTERLY)
+    return year, QUARTERLY[index]
 
 
-def contract_for(symbol: str, today: date) -> Contract:
+def contract_for(symbol: str, today: date, ahead: int = 0) -> Contract:
     product = PRODUCTS.get(symbol)
     if product is None:
         raise ValueError(f"unknown product {symbol!r}: choose from {', '.join(PRODUCTS)}")
-    year, month = front_month(today)
+    year, month = front_month(today, ahead)
     code = MONTH_CODES[month - 1]
     month_name = date(year, month, 1).strftime("%B %Y")
     return Contract(
@@ -115,8 +118,22 @@ class Account:
 
 
 class Catalog:
-    def __init__(self, symbols: list[str], today: date, *, accounts: list[Account] | None = None) -> None:
-        self.contracts = {c.id: c for c in (contract_for(s, today) for s in symbols)}
+    """The contracts of ``symbols``, each in its next ``months`` quarterly expiries (front first).
+
+    With more than one month, ``Contract/search`` for a symbol returns all of them, and
+    project-x-py picks the alphabetically first name (MNQH7 before MNQZ6), not the front month.
+    """
+
+    def __init__(
+        self,
+        symbols: list[str],
+        today: date,
+        *,
+        months: int = 1,
+        accounts: list[Account] | None = None,
+    ) -> None:
+        contracts = (contract_for(s, today, ahead) for s in symbols for ahead in range(months))
+        self.contracts = {c.id: c for c in contracts}
         self.accounts = {a.id: a for a in (accounts or [Account(12345, "PRAC-V2-12345-1", 50_000.0)])}
 
     def search(self, text: str) -> list[Contract]:

@@ -8,10 +8,14 @@ simulator records which.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections import abc
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
@@ -22,8 +26,11 @@ from ..recording import find_token
 from ..server import SimulatorServer
 from .catalog import Catalog
 from .control import GatewayControl
+from .limits import Limit, RateLimiter
 from .market import ContractMarket
-from .market_hub import MarketHub, Rates
+from .market_hub import MarketHub
+from .profile import StreamProfile
+from .replay import Recorder, ReplayBook, Replayer
 from .rest import RestApi
 from .streams import StreamCounters
 from .tokens import TokenError, TokenService
@@ -39,9 +46,13 @@ class GatewayConfig:
     symbols: tuple[str, ...] = ("MNQ", "MES", "MGC")
     token_lifetime_s: float = 24 * 3600
     credentials: dict[str, str] = field(default_factory=lambda: {"sim": "sim-api-key-0001"})
-    quote_rate_per_s: float = 4.0
-    trade_rate_per_s: float = 2.0
+    months: int = 1  # quarterly expiries listed per symbol
+    profile: StreamProfile = field(default_factory=StreamProfile)  # rates and bursts
     demo_rate_per_s: float = 10.0
+    rate_limits: dict[str, Limit] | None = None  # None: no 429s
+    record_path: Path | None = None  # append what the hubs publish (JSON lines)
+    replay_path: Path | None = None  # stream this recording instead of generating the market
+    replay_speed: float = 1.0
 
 
 @dataclass(slots=True)
@@ -54,6 +65,9 @@ class Gateway:
     user_hub: UserHub
     market_hub: MarketHub
     counters: StreamCounters
+    limits: RateLimiter | None = None
+    recorder: Recorder | None = None
+    replayer: Replayer | None = None
 
 
 def hub_authenticator(tokens: TokenService) -> Authenticator:
@@ -76,20 +90,67 @@ def build_gateway(
     server_config: ServerConfig, config: GatewayConfig, clock: abc.Callable[[], float] = time.time
 ) -> Gateway:
     tokens = TokenService(config.token_lifetime_s, clock)
-    catalog = Catalog(list(config.symbols), datetime.fromtimestamp(clock(), UTC).date())
+    catalog = Catalog(list(config.symbols), datetime.fromtimestamp(clock(), UTC).date(), months=config.months)
     markets = {cid: ContractMarket(c, config.seed, clock) for cid, c in catalog.contracts.items()}
     counters = StreamCounters(clock)
     user_hub = UserHub(catalog, counters)
     ledger = Ledger(catalog, markets, user_hub.deliver)
     market_hub = MarketHub(
         markets,
-        Rates(config.quote_rate_per_s, config.trade_rate_per_s),
+        config.profile,
         counters,
         ledger.on_market,
         config.seed,
     )
     hubs = [user_hub, market_hub, DemoHub(rate_per_s=config.demo_rate_per_s, seed=config.seed)]
     server = SimulatorServer(server_config, hubs, authenticate=hub_authenticator(tokens))
-    server.app.add_routes(RestApi(tokens, catalog, markets, ledger, dict(config.credentials)).routes())
-    server.app.add_routes(GatewayControl(tokens, market_hub, counters).routes())
-    return Gateway(server, tokens, catalog, markets, ledger, user_hub, market_hub, counters)
+    limits = RateLimiter(config.rate_limits) if config.rate_limits else None
+    rest = RestApi(tokens, catalog, markets, ledger, dict(config.credentials), limits=limits)
+    server.app.add_routes(rest.routes())
+    gateway = Gateway(server, tokens, catalog, markets, ledger, user_hub, market_hub, counters, limits)
+    if config.record_path is not None:
+        _record(gateway, config.record_path)
+    if config.replay_path is not None:
+        _replay(gateway, config.replay_path, config.replay_speed)
+    server.app.add_routes(GatewayControl(gateway).routes())
+    return gateway
+
+
+def _record(gateway: Gateway, path: Path) -> None:
+    recorder = gateway.recorder = Recorder(path, lambda: asyncio.get_running_loop().time())
+    gateway.market_hub.recorder = gateway.user_hub.recorder = recorder
+
+    async def start(app: web.Application) -> None:
+        recorder.start({cid: m.depth_snapshot() for cid, m in gateway.markets.items()})
+
+    async def stop(app: web.Application) -> None:
+        recorder.close()
+
+    gateway.server.app.on_startup.append(start)
+    gateway.server.app.on_cleanup.append(stop)
+
+
+def _replay(gateway: Gateway, path: Path, speed: float) -> None:
+    book = ReplayBook()
+    hubs = {"market": gateway.market_hub.replay_publish, "user": gateway.user_hub.replay_publish}
+
+    def publish(hub: str, target: str, key: str, arguments: list[Any]) -> bool:
+        send = hubs.get(hub)
+        return send is not None and send(target, key, arguments)
+
+    replayer = gateway.replayer = Replayer(path, speed, book, publish)
+    gateway.market_hub.generate = False
+    gateway.market_hub.snapshot_of = book.snapshot
+    tasks: list[asyncio.Task[None]] = []
+
+    async def start(app: web.Application) -> None:
+        tasks.append(asyncio.create_task(replayer.run()))
+
+    async def stop(app: web.Application) -> None:
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    gateway.server.app.on_startup.append(start)
+    gateway.server.app.on_cleanup.append(stop)

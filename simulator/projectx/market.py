@@ -75,6 +75,22 @@ class ContractMarket:
         self._refill_book()
         return self._depth_changes(old_bids, old_asks)
 
+    def churn_depth(self) -> list[dict[str, Any]]:
+        """Resting size changes at one level, no price move; the depth entries that changed
+        (the level, and the best bid/ask entry too when the level is the touch)."""
+        side = self._rng.choice((DOM_BID, DOM_ASK))
+        book = self.bids if side == DOM_BID else self.asks
+        ticks = self._rng.choice(sorted(book))
+        book[ticks] = self._size()
+        now = iso(self.clock())
+        changes = [self._level(side, ticks, book[ticks], now)]
+        touch = max(self.bids) if side == DOM_BID else min(self.asks)
+        if ticks == touch:
+            changes.append(
+                self._level(DOM_BEST_BID if side == DOM_BID else DOM_BEST_ASK, ticks, book[ticks], now)
+            )
+        return changes
+
     def quote(self) -> dict[str, Any]:
         now = iso(self.clock())
         return {
@@ -93,16 +109,21 @@ class ContractMarket:
             "timestamp": now,
         }
 
-    def trade(self) -> list[dict[str, Any]]:
-        """One aggressive trade at the touch, taking size from the book (one trade per message:
-        the SDK's data manager reads only element [1] of longer lists)."""
+    def trade(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """One aggressive trade at the touch, taking size from the book: the trade list (one
+        trade per message: the SDK's data manager reads only element [1] of longer lists) and
+        the depth entries the trade changed (the touch level and its best bid/ask entry)."""
         side = self._rng.choice((BUY, SELL))
         book, ticks = (self.asks, min(self.asks)) if side == BUY else (self.bids, max(self.bids))
         size = min(book[ticks], self._rng.randint(1, 5))
         book[ticks] -= size
         if book[ticks] == 0:
             book[ticks] = self._size()  # the level refreshes at once: the book stays two-sided
-        return [self.record_trade(self.price(ticks), size, side)]
+        trade = self.record_trade(self.price(ticks), size, side)
+        kind, best = (DOM_ASK, DOM_BEST_ASK) if side == BUY else (DOM_BID, DOM_BEST_BID)
+        now = trade["timestamp"]
+        depth = [self._level(kind, ticks, book[ticks], now), self._level(best, ticks, book[ticks], now)]
+        return [trade], depth
 
     def record_trade(self, price: float, size: int, side: int) -> dict[str, Any]:
         self.last = price

@@ -3,35 +3,38 @@
 Methods (one contract id each, idempotent): SubscribeContractQuotes, SubscribeContractTrades,
 SubscribeContractMarketDepth and their Unsubscribe*. Events: ``GatewayQuote``, ``GatewayTrade``,
 ``GatewayDepth``, each invoked with two arguments ``[contractId, data]``. A depth subscriber first
-gets a reset and a snapshot of the book, then increments.
+gets a reset and a snapshot of the book, then increments (from price steps, trades and size
+changes), from which it can rebuild the book exactly.
 
-The market moves whether or not anyone listens (so the same seed gives the same stream): a price
-step at ``quote_rate`` per second per contract (a depth increment and a quote), a trade at
-``trade_rate``. Rates change live through ``set_rates``.
+The market moves whether or not anyone listens, so the same seed and profile give the same
+stream: one task drives every contract from a ``StreamSchedule`` at the ``StreamProfile``'s rates.
+When the server cannot keep up, stream time slips behind the wall clock (by at most ``MAX_LAG_S``
+worth of catch-up) instead of dropping or reordering events; ``lag_s`` says by how much in total.
+The profile changes live through ``set_profile`` (the control API).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import random
+import math
 from collections import abc
-from dataclasses import dataclass
 from typing import Any
+
+from signalr_protocol import Invocation
 
 from ..hub import Hub, HubError, hub_method
 from ..session import HubSession
 from .market import ContractMarket
+from .profile import StreamProfile
+from .replay import Recorder
+from .schedule import StreamSchedule
 from .streams import StreamCounters
 
 QUOTES, TRADES, DEPTH = "GatewayQuote", "GatewayTrade", "GatewayDepth"
 SUBS = "market.subscriptions"
-
-
-@dataclass(slots=True)
-class Rates:
-    quote_per_s: float = 4.0  # price steps (quote + depth increment) per contract per second
-    trade_per_s: float = 2.0  # trades per contract per second
+BATCH = 1024  # events generated between yields to the event loop
+MAX_LAG_S = 0.25  # behind by more than this, stream time slips instead of bursting to catch up
 
 
 class MarketHub(Hub):
@@ -40,59 +43,83 @@ class MarketHub(Hub):
     def __init__(
         self,
         markets: dict[str, ContractMarket],
-        rates: Rates,
+        profile: StreamProfile,
         counters: StreamCounters,
         on_price: abc.Callable[[str], None],
         seed: int = 0,
     ) -> None:
         super().__init__()
         self.markets = markets
-        self.rates = rates
         self.counters = counters
         self.on_price = on_price
-        self._rng = random.Random(f"schedule:{seed}")
-        self._tasks: list[asyncio.Task[None]] = []
-        self._rates_changed = asyncio.Event()
+        contracts = {cid: m.contract.symbol for cid, m in markets.items()}
+        self.schedule = StreamSchedule(contracts, profile, seed)
+        self.events = 0  # generated so far
+        self.lag_s = 0.0  # how far stream time has slipped behind the wall clock
+        self._steps: dict[str, abc.Callable[[str], None]] = {
+            "quote": self._price_step,
+            "trade": self._trade,
+            "depth": self._churn,
+        }
+        self.generate = True  # False during a replay: the market does not move on its own
+        self.recorder: Recorder | None = None
+        self.snapshot_of: abc.Callable[[str], list[dict[str, Any]]] = lambda cid: markets[
+            cid
+        ].depth_snapshot()
+        self._origin: float | None = None  # loop time at stream time 0
+        self._task: asyncio.Task[None] | None = None
+        self._wakeup = asyncio.Event()
+
+    @property
+    def profile(self) -> StreamProfile:
+        return self.schedule.profile
+
+    def stream_time(self) -> float:
+        """Now, in stream time (0 before the market starts)."""
+        if self._origin is None:
+            return 0.0
+        return asyncio.get_running_loop().time() - self._origin
 
     async def start(self) -> None:
-        for contract_id in self.markets:
-            self._tasks.append(asyncio.create_task(self._run(contract_id, self._price_step, "quote_per_s")))
-            self._tasks.append(asyncio.create_task(self._run(contract_id, self._trade, "trade_per_s")))
+        self._origin = asyncio.get_running_loop().time()
+        if self.generate:
+            self._task = asyncio.create_task(self._drive())
 
     async def close(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
+        if self._task is not None:
+            self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks.clear()
+                await self._task
+            self._task = None
 
-    def set_rates(self, *, quote_per_s: float | None = None, trade_per_s: float | None = None) -> None:
-        if quote_per_s is not None:
-            self.rates.quote_per_s = quote_per_s
-        if trade_per_s is not None:
-            self.rates.trade_per_s = trade_per_s
-        self._rates_changed.set()
-        self._rates_changed = asyncio.Event()
+    def set_profile(self, profile: StreamProfile) -> None:
+        """Switch rates or bursts now; each stream keeps its progress towards its next event."""
+        self.schedule.change(profile, self.stream_time())
+        self._wakeup.set()
 
-    async def _run(self, contract_id: str, step: abc.Callable[[str], None], rate_name: str) -> None:
+    async def _drive(self) -> None:
         loop = asyncio.get_running_loop()
-        next_at = loop.time()
+        assert self._origin is not None
         while True:
-            rate = getattr(self.rates, rate_name)
-            if rate <= 0:
-                await self._rates_changed.wait()
-                next_at = loop.time()
+            now = loop.time() - self._origin
+            behind = now - self.schedule.next_time()
+            if behind > MAX_LAG_S:
+                self._origin += behind - MAX_LAG_S
+                self.lag_s += behind - MAX_LAG_S
+                now = loop.time() - self._origin
+            events = self.schedule.take(now, BATCH)
+            for _, contract_id, kind in events:
+                self._steps[kind](contract_id)
+            self.events += len(events)
+            if len(events) == BATCH:
+                await asyncio.sleep(0)
                 continue
-            next_at += 1.0 / rate
-            delay = next_at - loop.time()
+            delay = self.schedule.next_time() - (loop.time() - self._origin)
+            self._wakeup.clear()
             if delay > 0:
                 with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(delay):
-                        await self._rates_changed.wait()  # wakes early when the rate changes
-            if delay < -1.0:  # fell behind by more than a second: do not burst to catch up
-                next_at = loop.time()
-            step(contract_id)
+                    async with asyncio.timeout(None if math.isinf(delay) else delay):
+                        await self._wakeup.wait()  # wakes early when the profile changes
 
     # -- generation ----------------------------------------------------------------------------
 
@@ -101,9 +128,19 @@ class MarketHub(Hub):
 
     def _publish(self, kind: str, contract_id: str, data: Any) -> None:
         headers = self.counters.headers(kind, contract_id)
+        arguments = [contract_id, data]
+        if self.recorder is not None:
+            self.recorder.publish(self.name, kind, contract_id, arguments)
         subscribers = self._subscribers(kind, contract_id)
         if subscribers:
-            self.broadcast(kind, [contract_id, data], subscribers, headers)
+            self.broadcast(kind, arguments, subscribers, headers)
+
+    def replay_publish(self, target: str, contract_id: str, arguments: list[Any]) -> bool:
+        """Send a recorded event; False when its contract or target is not on this hub."""
+        if contract_id not in self.markets or target not in (QUOTES, TRADES, DEPTH) or len(arguments) != 2:
+            return False
+        self._publish(target, contract_id, arguments[1])
+        return True
 
     def _price_step(self, contract_id: str) -> None:
         market = self.markets[contract_id]
@@ -113,7 +150,12 @@ class MarketHub(Hub):
         self.on_price(contract_id)
 
     def _trade(self, contract_id: str) -> None:
-        self._publish(TRADES, contract_id, self.markets[contract_id].trade())
+        trades, depth = self.markets[contract_id].trade()
+        self._publish(TRADES, contract_id, trades)
+        self._publish(DEPTH, contract_id, depth)
+
+    def _churn(self, contract_id: str) -> None:
+        self._publish(DEPTH, contract_id, self.markets[contract_id].churn_depth())
 
     # -- methods -------------------------------------------------------------------------------
 
@@ -124,7 +166,7 @@ class MarketHub(Hub):
         if on and (kind, contract_id) not in subs:
             subs.add((kind, contract_id))
             if kind == DEPTH:
-                caller.send(DEPTH, contract_id, self.markets[contract_id].depth_snapshot())
+                caller.send(DEPTH, contract_id, self.snapshot_of(contract_id))
         elif not on:
             subs.discard((kind, contract_id))
 
@@ -154,3 +196,9 @@ class MarketHub(Hub):
 
     def subscriptions(self, session: HubSession) -> list[list[Any]]:
         return sorted([kind, contract] for kind, contract in session.items.get(SUBS, ()))
+
+    def stream_key(self, message: Invocation) -> str | None:
+        """The contract id: every market event is ``[contractId, data]``."""
+        if message.target in (QUOTES, TRADES, DEPTH) and message.arguments:
+            return str(message.arguments[0])
+        return None

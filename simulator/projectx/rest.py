@@ -4,7 +4,8 @@ Every success carries the envelope ``{"success": true, "errorCode": 0, "errorMes
 next to its payload; a refused request is HTTP 200 with ``success: false``, an error code and a
 message, as the Gateway answers. A missing, unknown, expired or revoked token is 401 with an empty
 body; a body that is not a JSON object is ASP.NET's 400 ProblemDetails; an unknown path is 404;
-a body over 1 MB is 413. Nothing answers 500 with a traceback.
+a body over 1 MB is 413. With rate limits on (``limits``), an authenticated request over its limit
+is 429 with an empty body. Nothing answers 500 with a traceback.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from aiohttp import web
 
 from ..recording import bearer_from_header
 from .catalog import Catalog
+from .limits import RateLimiter
 from .market import ContractMarket
 from .tokens import TokenError, TokenService
 from .trading import Ledger, OrderRejected
@@ -69,16 +71,17 @@ class RestApi:
         markets: dict[str, ContractMarket],
         ledger: Ledger,
         credentials: dict[str, str],
+        *,
+        limits: RateLimiter | None = None,
     ) -> None:
         self.tokens = tokens
         self.catalog = catalog
         self.markets = markets
         self.ledger = ledger
         self.credentials = credentials  # userName -> apiKey
+        self.limits = limits
         self.public: dict[str, Handler] = {"auth/loginkey": self.login_key}
         self.private: dict[str, Handler] = {
-            "auth/validate": self.validate,
-            "auth/logout": lambda body: ok(),
             "account/search": self.account_search,
             "contract/search": self.contract_search,
             "contract/searchbyid": self.contract_by_id,
@@ -95,25 +98,30 @@ class RestApi:
             "order/searchopen": lambda body: self._orders(body, open_only=True),
             "trade/search": self.trades,
         }
-        self._current_token: str | None = None
+        # the handlers that need the caller's token
+        self.with_token: dict[str, abc.Callable[[dict[str, Any], str], dict[str, Any]]] = {
+            "auth/validate": self.validate,
+            "auth/logout": self.logout,
+        }
 
     def routes(self) -> list[web.RouteDef]:
         return [web.post("/api/{path:.+}", self.handle)]
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         path = request.match_info["path"].strip("/").lower()
-        handler = self.public.get(path) or self.private.get(path)
-        if handler is None:
+        if path not in self.public and path not in self.private and path not in self.with_token:
             return web.Response(status=404)
-        if path in self.private:
+        token = None
+        if path not in self.public:
             token = bearer_from_header(request.headers.get("Authorization"))
             if token is None:
                 return web.Response(status=401)
             try:
-                self.tokens.validate(token)
+                user = self.tokens.validate(token).user
             except TokenError:
                 return web.Response(status=401)
-            self._current_token = token
+            if self.limits is not None and not self.limits.allow(user, path):
+                return web.Response(status=429)
         raw = await request.read()
         try:
             body = json.loads(raw) if raw.strip() else {}
@@ -121,6 +129,9 @@ class RestApi:
             return problem(f"The JSON value could not be converted: {exc}")
         if not isinstance(body, dict):
             return problem("The JSON value must be an object.")
+        if token is not None and path in self.with_token:
+            return web.json_response(self.with_token[path](body, token))
+        handler = self.public.get(path) or self.private[path]
         return web.json_response(handler(body))
 
     # -- auth ----------------------------------------------------------------------------------
@@ -131,10 +142,12 @@ class RestApi:
             return refused(ERR_INVALID_CREDENTIALS, "Invalid credentials.", token=None)
         return ok(token=self.tokens.issue(user))
 
-    def validate(self, body: dict[str, Any]) -> dict[str, Any]:
-        assert self._current_token is not None
-        user = self.tokens.validate(self._current_token).user
-        return ok(newToken=self.tokens.issue(user))
+    def validate(self, body: dict[str, Any], token: str) -> dict[str, Any]:
+        return ok(newToken=self.tokens.issue(self.tokens.validate(token).user))
+
+    def logout(self, body: dict[str, Any], token: str) -> dict[str, Any]:
+        self.tokens.revoke(token=token)
+        return ok()
 
     # -- reference data ------------------------------------------------------------------------
 

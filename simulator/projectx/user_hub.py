@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from signalr_protocol import Invocation
+
 from ..hub import Hub, HubError, hub_method
 from ..session import HubSession
 from .catalog import Catalog
+from .replay import Recorder
 from .streams import StreamCounters
 
 ACCOUNTS, ORDERS, POSITIONS, TRADES = (
@@ -33,10 +36,21 @@ class UserHub(Hub):
         super().__init__()
         self.catalog = catalog
         self.counters = counters
+        self.recorder: Recorder | None = None
+
+    def replay_publish(self, target: str, account: str, arguments: list[Any]) -> bool:
+        """Send a recorded event; False when its account or target is not on this hub."""
+        known = target in (ACCOUNTS, ORDERS, POSITIONS, TRADES) and len(arguments) == 1
+        if not known or not account.isdigit() or int(account) not in self.catalog.accounts:
+            return False
+        self.deliver(target, int(account), arguments[0])
+        return True
 
     def deliver(self, target: str, account_id: int, payload: dict[str, Any]) -> None:
         """Send a user event to every connection subscribed to it (the ledger calls this)."""
         headers = self.counters.headers(target, account_id)
+        if self.recorder is not None:
+            self.recorder.publish(self.name, target, str(account_id), [payload])
         wanted = {(target, account_id), (target, ALL_ACCOUNTS)}
         subscribers = [s for s in self.sessions.values() if wanted & s.items.get(SUBS, set())]
         if subscribers:
@@ -84,3 +98,14 @@ class UserHub(Hub):
 
     def subscriptions(self, session: HubSession) -> list[list[Any]]:
         return sorted([t, a] for t, a in session.items.get(SUBS, ()))
+
+    def stream_key(self, message: Invocation) -> str | None:
+        """The account id of a user event (``data.accountId``; an account's own ``data.id``)."""
+        if message.target not in (ACCOUNTS, ORDERS, POSITIONS, TRADES) or not message.arguments:
+            return None
+        event = message.arguments[0]
+        data = event.get("data") if isinstance(event, dict) else None
+        if not isinstance(data, dict):
+            return None
+        account = data.get("id") if message.target == ACCOUNTS else data.get("accountId")
+        return None if account is None else str(account)

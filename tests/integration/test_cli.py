@@ -7,6 +7,8 @@ import signal
 import socket
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -104,13 +106,24 @@ def test_stop_kills_a_process_that_ignores_sigterm_and_its_children() -> None:
     assert proc.killed
     for pid in (proc.pid, child_pid):
         assert pid is not None
+        assert gone_or_zombie(pid, within_s=2.0), f"process {pid} still running after stop()"
+
+
+def gone_or_zombie(pid: int, within_s: float) -> bool:
+    """SIGKILL is delivered asynchronously: a killed process may show as running for a moment.
+    An orphaned child may linger as a zombie until init reaps it; it must at least not run."""
+    deadline = time.monotonic() + within_s
+    while True:
         try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            continue
-        # the child may linger as a zombie until init reaps it; it must at least not be running
-        with open(f"/proc/{pid}/stat") as stat:
-            assert stat.read().split()[2] == "Z"
+            with open(f"/proc/{pid}/stat") as stat:
+                state = stat.read().rsplit(")", 1)[1].split()[0]
+        except FileNotFoundError:
+            return True
+        if state in ("Z", "X"):
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
 
 
 def test_a_log_nobody_asked_for_is_removed_on_stop_and_errors_keep_its_tail() -> None:
@@ -121,3 +134,83 @@ def test_a_log_nobody_asked_for_is_removed_on_stop_and_errors_keep_its_tail() ->
     with pytest.raises(ProcessError, match="boom"):
         crash.start()
     assert not crash.log_path.exists()
+
+
+PROFILE = """
+seed = 7
+symbols = ["MNQ", "MES"]
+quote-rate = 10
+depth-rate = 3
+
+[rates.MNQ]
+trade = 40
+
+[[burst]]
+factor = 5
+duration = 2
+every = 60
+events = ["trade"]
+"""
+
+
+async def test_a_profile_file_sets_the_stream_and_flags_win_over_it(tmp_path: Path) -> None:
+    profile = tmp_path / "busy.toml"
+    profile.write_text(PROFILE)
+    with SimulatorProcess("--profile", str(profile), "--quote-rate", "12", "--demo-rate", "0") as sim:
+        async with aiohttp.ClientSession() as http, http.get(f"{sim.url}/_sim/market/rates") as r:
+            rates = await r.json()
+    assert rates["default"] == {"quote": 12, "trade": 2, "depth": 3}
+    assert rates["overrides"] == {"MNQ": {"trade": 40}}
+    assert rates["bursts"] == [
+        {"factor": 5, "durationS": 2, "startS": 0, "everyS": 60, "contracts": None, "events": ["trade"]}
+    ]
+    assert sorted(cid.split(".")[3] for cid in rates["now"]) == ["MES", "MNQ"]
+
+
+@pytest.mark.parametrize(
+    ("text", "complaint"),
+    [
+        ("quote-rat = 1", "unknown key 'quote-rat'"),
+        ("quote-rate = -1", "quote-rate: must not be negative"),
+        ("symbols = ['XYZ']", "unknown symbol"),
+        ("no-coalesce = 'yes'", "expected true or false"),
+        ("[rates.MNQ]\nquotes = 1", "unknown event kind"),
+        ("[[burst]]\nfactor = 2", "'duration' is required"),
+        ("quote-rate = ", "profile"),
+    ],
+)
+def test_a_bad_profile_exits_2_naming_the_key(tmp_path: Path, text: str, complaint: str) -> None:
+    profile = tmp_path / "bad.toml"
+    profile.write_text(text)
+    result = run_cli("--profile", str(profile))
+    assert result.returncode == 2
+    assert result.stderr.startswith("usage: python -m simulator")
+    assert complaint in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("flags", "complaint"),
+    [
+        (["--burst", "factor=2"], "'duration' is required"),
+        (["--burst", "factor=2,duration"], "expected key=value"),
+        (["--rates", "MNQ"], "expected SYMBOL:kind=rate"),
+        (["--rates", "MNQ:quote=-2"], "must not be negative"),
+        (["--rate-limits", "bars=fast"], "expected bars=N/S"),
+        (["--profile", "/nonexistent/p.toml"], "no such file"),
+        (["--history-file", "/nonexistent/dir/h.jsonl"], "no such directory"),
+        (["--months", "0"], "must be greater than 0"),
+    ],
+)
+def test_bad_stream_flags_exit_2(flags: list[str], complaint: str) -> None:
+    result = run_cli(*flags)
+    assert result.returncode == 2
+    assert complaint in result.stderr
+
+
+def test_record_refuses_to_overwrite_a_file(tmp_path: Path) -> None:
+    existing = tmp_path / "keep.jsonl"
+    existing.write_text("precious\n")
+    result = run_cli("--record", str(existing))
+    assert result.returncode == 2
+    assert "exists" in result.stderr
+    assert existing.read_text() == "precious\n"

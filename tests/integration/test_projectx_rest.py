@@ -7,11 +7,14 @@ import pytest
 
 from simulator import ServerConfig
 from simulator.projectx import Gateway, GatewayConfig, build_gateway
+from simulator.projectx.profile import StreamProfile
 
 
 @pytest.fixture
 async def gateway() -> abc.AsyncIterator[Gateway]:
-    gw = build_gateway(ServerConfig(), GatewayConfig(quote_rate_per_s=20, trade_rate_per_s=10))
+    gw = build_gateway(
+        ServerConfig(), GatewayConfig(profile=StreamProfile(default={"quote": 20, "trade": 10, "depth": 0}))
+    )
     async with gw.server:
         yield gw
 

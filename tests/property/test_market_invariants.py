@@ -2,41 +2,71 @@
 book allows, session volume only grows, positions are the sum of fills, same seed => same bytes."""
 
 from datetime import date
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from signalr_protocol import JSON, Invocation
 from simulator.projectx.catalog import Catalog
-from simulator.projectx.market import ContractMarket
+from simulator.projectx.market import DOM_ASK, DOM_BID, DOM_RESET, ContractMarket
 from simulator.projectx.trading import MARKET, Ledger
 
 CATALOG = Catalog(["MNQ", "MGC"], date(2026, 11, 23))
-steps = st.lists(st.sampled_from(["price", "trade"]), max_size=200)
+steps = st.lists(st.sampled_from(["price", "trade", "depth"]), max_size=200)
 
 
 def market(seed: int, symbol_index: int = 0) -> ContractMarket:
     return ContractMarket(list(CATALOG.contracts.values())[symbol_index], seed, clock=lambda: 1_800_000_000.0)
 
 
+class DepthFollower:
+    """A client's book, built only from what the market hub sends: snapshot, then increments."""
+
+    def __init__(self, snapshot: list[dict[str, Any]]) -> None:
+        assert snapshot[0]["type"] == DOM_RESET
+        self.bids: dict[float, int] = {}
+        self.asks: dict[float, int] = {}
+        self.apply(snapshot[1:])
+
+    def apply(self, changes: list[dict[str, Any]]) -> None:
+        for change in changes:
+            book = {DOM_BID: self.bids, DOM_ASK: self.asks}.get(change["type"])
+            if book is None:
+                continue  # best bid/ask entries repeat a level already sent
+            if change["volume"] == 0:
+                book.pop(change["price"], None)
+            else:
+                book[change["price"]] = change["volume"]
+
+
 @given(seed=st.integers(0, 10**6), actions=steps, which=st.integers(0, 1))
 def test_book_never_crossed_trades_inside_it_volume_grows(seed: int, actions: list[str], which: int) -> None:
     m = market(seed, which)
+    follower = DepthFollower(m.depth_snapshot())
     volume = m.volume
     for action in actions:
         bid, ask = m.best_bid, m.best_ask
         assert bid < ask
         if action == "price":
-            m.step_price()
+            follower.apply(m.step_price())
             assert all(v > 0 for v in (*m.bids.values(), *m.asks.values()))
+        elif action == "depth":
+            follower.apply(m.churn_depth())
+            assert (m.best_bid, m.best_ask) == (bid, ask)  # size changes only
         else:
-            [trade] = m.trade()
+            [trade], depth = m.trade()
+            follower.apply(depth)
             assert trade["price"] in (bid, ask)
             assert m.volume == volume + trade["volume"] > volume
         assert m.volume >= volume
         volume = m.volume
         tick = m.contract.tick_size
         assert abs(m.best_bid / tick - round(m.best_bid / tick)) < 1e-6  # on the tick grid
+        # the increments alone keep a client's book equal to the market's, and never crossed
+        assert follower.bids == {m.price(t): v for t, v in m.bids.items()}
+        assert follower.asks == {m.price(t): v for t, v in m.asks.items()}
+        assert max(follower.bids) < min(follower.asks)
 
 
 @given(seed=st.integers(0, 10**6), actions=steps)
@@ -45,7 +75,10 @@ def test_same_seed_same_bytes(seed: int, actions: list[str]) -> None:
         m = market(seed)
         out = []
         for action in actions:
-            data = (m.step_price(), m.quote()) if action == "price" else m.trade()
+            if action == "price":
+                data: Any = (m.step_price(), m.quote())
+            else:
+                data = m.churn_depth() if action == "depth" else m.trade()
             out.append(JSON.encode(Invocation("x", [m.contract.id, data])))
         return b"".join(out)
 
