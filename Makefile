@@ -20,6 +20,7 @@ lint: setup
 bench: setup
 	@$(PY) benchmarks/bench_codecs.py
 	@$(PY) benchmarks/bench_fanout.py
+	@$(PY) benchmarks/bench_streams.py
 
 clean:
 	rm -rf .venv .venvs .mypy_cache .ruff_cache .pytest_cache .hypothesis reports/demo

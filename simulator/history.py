@@ -30,11 +30,14 @@ if TYPE_CHECKING:
 FLUSH_INTERVAL_S = 0.5
 FIELDS = ("n", "t", "connectionId", "hub", "type", "target", "key", "seq")
 
-Entry = tuple[int, float, str, str, int, str | None, str | None, int | None]
+# What a message says, shared by every connection a broadcast reaches: (hub, type, target, key, seq)
+About = tuple[str, int, str | None, str | None, int | None]
+Entry = tuple[int, float, str, About]  # (n, t, connectionId, about)
 
 
 def entry_json(entry: Entry) -> dict[str, Any]:
-    return dict(zip(FIELDS, entry, strict=True))
+    n, t, connection_id, about = entry
+    return dict(zip(FIELDS, (n, t, connection_id, *about), strict=True))
 
 
 class SendHistory:
@@ -44,16 +47,21 @@ class SendHistory:
         self.path = Path(path) if path is not None else None
         self._file: IO[bytes] | None = None
         self._flusher: asyncio.Task[None] | None = None
+        self._last_message: HubMessage | None = None
+        self._last_about: About = ("", 0, None, None, None)
 
     def add(self, t: float, connection_id: str, hub: Hub, message: HubMessage) -> None:
         self.count += 1
-        target = key = seq = None
-        if isinstance(message, Invocation):
-            target = message.target
-            key = hub.stream_key(message)
-            if (raw := message.headers.get("seq")) is not None and raw.isdigit():
-                seq = int(raw)
-        entry: Entry = (self.count, t, connection_id, hub.name, int(message.type), target, key, seq)
+        if message is not self._last_message:  # a broadcast: work out what it is once
+            self._last_message = message
+            target = key = seq = None
+            if isinstance(message, Invocation):
+                target = message.target
+                key = hub.stream_key(message)
+                if (raw := message.headers.get("seq")) is not None and raw.isdigit():
+                    seq = int(raw)
+            self._last_about = (hub.name, int(message.type), target, key, seq)
+        entry: Entry = (self.count, t, connection_id, self._last_about)
         self.entries.append(entry)
         if self._file is not None:
             self._file.write(orjson.dumps(entry_json(entry)) + b"\n")
@@ -79,9 +87,9 @@ class SendHistory:
             entry = self.entries[index]
             if connection_id is not None and entry[2] != connection_id:
                 continue
-            if hub is not None and entry[3] != hub:
+            if hub is not None and entry[3][0] != hub:
                 continue
-            if target is not None and entry[5] != target:
+            if target is not None and entry[3][2] != target:
                 continue
             rows.append(entry)
             if len(rows) >= limit:

@@ -97,6 +97,15 @@ class MarketHub(Hub):
         self.schedule.change(profile, self.stream_time())
         self._wakeup.set()
 
+    def run_until(self, t: float, limit: int) -> int:
+        """Generate and publish the events due by stream time ``t``, at most ``limit``; how many."""
+        events = self.schedule.take(t, limit)
+        steps = self._steps
+        for _, contract_id, kind in events:
+            steps[kind](contract_id)
+        self.events += len(events)
+        return len(events)
+
     async def _drive(self) -> None:
         loop = asyncio.get_running_loop()
         assert self._origin is not None
@@ -107,11 +116,7 @@ class MarketHub(Hub):
                 self._origin += behind - MAX_LAG_S
                 self.lag_s += behind - MAX_LAG_S
                 now = loop.time() - self._origin
-            events = self.schedule.take(now, BATCH)
-            for _, contract_id, kind in events:
-                self._steps[kind](contract_id)
-            self.events += len(events)
-            if len(events) == BATCH:
+            if self.run_until(now, BATCH) == BATCH:
                 await asyncio.sleep(0)
                 continue
             delay = self.schedule.next_time() - (loop.time() - self._origin)
