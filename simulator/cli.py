@@ -282,8 +282,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if first.profile is not None:
         load_profile(parser, first.profile)
     args = parser.parse_args(argv)
-    if args.replay is not None and args.record is not None and args.replay == args.record:
-        parser.error("--record and --replay name the same file")
+    if args.replay is not None and args.record is not None:
+        parser.error("--record and --replay cannot be combined (a replay is already a recording)")
+    named = [key for key, _ in args.rates] + [c for b in args.burst for c in sorted(b.contracts or ())]
+    for key in named:
+        symbol = key.split(".")[3] if key.startswith("CON.F.US.") and key.count(".") == 4 else key
+        if symbol not in args.symbols:
+            parser.error(
+                f"{key!r} is not one of the listed symbols {','.join(args.symbols)} or their contracts"
+            )
     return args
 
 

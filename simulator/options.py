@@ -166,7 +166,7 @@ def load_profile(parser: argparse.ArgumentParser, path: Path) -> None:
             parser.error(f"profile {path}: unknown key {key!r} (keys are the flags' long names)")
         try:
             defaults[action.dest] = _profile_value(key, value, action)
-        except (argparse.ArgumentTypeError, ProfileError) as exc:
+        except (argparse.ArgumentTypeError, ValueError) as exc:  # ProfileError is a ValueError
             parser.error(f"profile {path}: {key}: {exc}")
     parser.set_defaults(**defaults)
 

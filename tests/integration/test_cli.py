@@ -177,6 +177,7 @@ async def test_a_profile_file_sets_the_stream_and_flags_win_over_it(tmp_path: Pa
         ("[rates.MNQ]\nquotes = 1", "unknown event kind"),
         ("[[burst]]\nfactor = 2", "'duration' is required"),
         ("quote-rate = ", "profile"),
+        ("seed = 7.5", "seed: invalid literal"),
     ],
 )
 def test_a_bad_profile_exits_2_naming_the_key(tmp_path: Path, text: str, complaint: str) -> None:
@@ -214,3 +215,17 @@ def test_record_refuses_to_overwrite_a_file(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "exists" in result.stderr
     assert existing.read_text() == "precious\n"
+
+
+@pytest.mark.parametrize(
+    ("flags", "complaint"),
+    [
+        (["--rates", "ES:quote=5"], "'ES' is not one of the listed symbols"),
+        (["--burst", "factor=2,duration=1,contracts=CON.F.US.NQ.Z26"], "is not one of the listed"),
+        (["--record", "/tmp/faultline-never-a.jsonl", "--replay", __file__], "cannot be combined"),
+    ],
+)
+def test_contradictory_stream_flags_exit_2(flags: list[str], complaint: str) -> None:
+    result = run_cli(*flags)
+    assert result.returncode == 2
+    assert complaint in result.stderr
