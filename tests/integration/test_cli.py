@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import signal
 import socket
@@ -15,7 +17,7 @@ import pytest
 
 from harness.errors import ProcessError
 from harness.processes import ManagedProcess, SimulatorProcess
-from signalr_protocol import Close
+from signalr_protocol import Close, Completion, Invocation
 
 from .conftest import connect
 
@@ -229,3 +231,34 @@ def test_contradictory_stream_flags_exit_2(flags: list[str], complaint: str) -> 
     result = run_cli(*flags)
     assert result.returncode == 2
     assert complaint in result.stderr
+
+
+async def test_record_then_replay_as_processes_and_the_history_file_survives_sigterm(tmp_path: Path) -> None:
+    recording, history = tmp_path / "session.jsonl", tmp_path / "history.jsonl"
+    with SimulatorProcess(
+        "--quote-rate", "100", "--record", str(recording), "--history-file", str(history), "--demo-rate", "0"
+    ) as sim:
+        async with aiohttp.ClientSession() as http:
+            client = await connect(http, sim.url)
+            await client.send(Invocation("Echo", ["hello"], "1"))
+            assert await client.next_message() == Completion.with_result("1", "hello")
+            await asyncio.sleep(0.5)
+    assert sim.exit_code == 0
+    events = [json.loads(line) for line in recording.read_text().splitlines()]  # every line whole
+    assert sum(1 for e in events if e["target"] == "GatewayQuote") >= 20
+    sent = [json.loads(line) for line in history.read_text().splitlines()]
+    assert {"hub": "demo", "type": 3, "target": None} in [
+        {k: e[k] for k in ("hub", "type", "target")} for e in sent
+    ]
+    with SimulatorProcess("--replay", str(recording), "--replay-speed", "10", "--demo-rate", "0") as sim:
+        async with aiohttp.ClientSession() as http:
+
+            async def replay_status() -> dict:
+                async with http.get(f"{sim.url}/_sim/replay") as r:
+                    return (await r.json())["replay"]
+
+            async with asyncio.timeout(10):
+                while not (status := await replay_status())["done"]:  # noqa: ASYNC110 - another process
+                    await asyncio.sleep(0.05)
+    assert status["error"] is None
+    assert status["sent"] == sum(1 for e in events if not e.get("snapshot"))
