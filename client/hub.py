@@ -11,17 +11,19 @@ States and what moves between them (each move is reported as a ``StateChange``):
 
 CONNECTED is reported only after the handshake succeeded, the ``on_open`` hook (the
 subscriptions' restore) finished and one heartbeat was answered, so a hub that fails right after
-its handshake is never reported connected (R1). Every attempt is bounded by ``connect_timeout_s`` (R8, R14). Liveness (R2, R18):
-SignalR keep-alive pings, the server timeout (nothing received for ``server_timeout_s``) and an
-application heartbeat (an invocation the hub must answer within its timeout). Reconnects back off
-exponentially with full jitter and give up visibly when the policy says so (R4); each hub has its
-own supervisor, so one dead hub never stops the other (R17). The token goes only in the
-``Authorization`` header, fetched fresh for every attempt; a 401 invalidates it (R3, R11).
+its handshake is never reported connected (R1). Every attempt is bounded by ``connect_timeout_s``
+(R8, R14). Liveness (R2, R18): SignalR keep-alive pings, the server timeout (nothing received for
+``server_timeout_s``) and an application heartbeat (an invocation the hub must answer within its
+timeout). Reconnects back off exponentially with full jitter and give up visibly when the policy
+says so (R4); each hub has its own supervisor, so one dead hub never stops the other (R17). The
+token goes only in the ``Authorization`` header, fetched fresh for every attempt; a 401
+invalidates it (R3, R11).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections import abc, deque
@@ -239,10 +241,8 @@ class HubConnection:
         policy = self.config.heartbeat
         if policy.method is None:
             return
-        try:
+        with contextlib.suppress(InvocationError):  # an error Completion is an answer
             await session.invoke(policy.method, [], policy.timeout_s)
-        except InvocationError:
-            pass  # an error Completion is an answer
 
     async def _pause(self, delay: float) -> None:
         """Sleep ``delay`` unless the hub is being closed."""

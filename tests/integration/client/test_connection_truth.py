@@ -9,7 +9,7 @@ from collections import abc
 import pytest
 from aiohttp import web
 
-from client import ConnectError, HubState, InvocationError, OperationTimeout, RealtimeClient, StaticToken
+from client import ConnectError, HubState, InvocationError, RealtimeClient, StaticToken
 from simulator.projectx import Gateway
 from tests.polling import until
 
@@ -86,7 +86,7 @@ async def test_r12_an_error_completion_is_an_invocation_error_not_a_lost_connect
     gateway: Gateway, client: RealtimeClient
 ) -> None:
     await client.connect()
-    with pytest.raises(InvocationError, match="Contract 'CON.F.US.NOPE.Z26' was not found") as failure:
+    with pytest.raises(InvocationError, match=r"Contract 'CON\.F\.US\.NOPE\.Z26' was not found") as failure:
         await client.subscribe_quotes("CON.F.US.NOPE.Z26")
     assert failure.value.target == "market"
     assert client.state("market") is HubState.CONNECTED
