@@ -213,9 +213,8 @@ class HubConnection:
                 await self._teardown(session, self.last_error)
                 delay = self._backoff.next_delay(loop.time())
                 if delay is None:
-                    self._set_state(
-                        HubState.FAILED, f"gave up after {self._backoff.attempts} attempts: {self.last_error}"
-                    )
+                    self.last_error = f"gave up after {self._backoff.attempts} attempts: {self.last_error}"
+                    self._set_state(HubState.FAILED, self.last_error)
                     return
                 log.warning("%s hub: attempt failed (%s); next in %.2f s", self.name, self.last_error, delay)
                 await self._pause(delay)
@@ -233,7 +232,8 @@ class HubConnection:
                 closed is not None and closed.reason is CloseReason.PEER_CLOSED and not closed.allow_reconnect
             )
             if refused and self.config.honor_allow_reconnect:
-                self._set_state(HubState.FAILED, f"server closed without allowReconnect: {reason}")
+                self.last_error = f"server closed without allowReconnect: {reason}"
+                self._set_state(HubState.FAILED, self.last_error)
                 return
 
     async def _probe(self, session: Session) -> None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from collections import abc
 
 import pytest
 from aiohttp import web
 
-from client import ConnectError, HubState, InvocationError, RealtimeClient, StaticToken
+from client import BackoffPolicy, ConnectError, HubState, InvocationError, RealtimeClient, StaticToken
 from simulator.projectx import Gateway
 from tests.polling import until
 
@@ -137,3 +138,20 @@ async def test_r17_the_user_hub_keeps_streaming_while_the_market_hub_is_down(
     assert server_subscriptions(gateway, "market") == [["GatewayQuote", contract]]
     user_changes = [t["to"] for t in client.status()["user"]["transitions"]]
     assert user_changes == ["connecting", "connected"]  # the user hub never noticed
+
+
+async def test_r4_a_hub_that_stays_down_fails_visibly_when_the_policy_gives_up() -> None:
+    with socket.socket() as probe:  # a port nobody listens on: connections are refused
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    policy = BackoffPolicy(initial_s=0.01, max_s=0.05, max_attempts=4)
+    client = RealtimeClient(fast_config(f"http://127.0.0.1:{port}", backoff=policy), StaticToken("t.e.st"))
+    try:
+        with pytest.raises(ConnectError, match="gave up after 4 attempts") as failure:
+            await client.connect(timeout_s=5.0)
+        assert {"user", "market"} == set(failure.value.hub.split(","))
+        assert client.state("market") is HubState.FAILED
+        assert client.state("user") is HubState.FAILED
+        assert "gave up" in client.status()["market"]["transitions"][-1]["reason"]
+    finally:
+        await client.close()

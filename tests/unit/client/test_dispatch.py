@@ -1,0 +1,103 @@
+"""The dispatcher's policies, one kind at a time (R5, R15)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from client.callbacks import CallbackRegistry, Event
+from client.config import CallbackPolicy, DispatchPolicy
+from client.dispatch import Dispatcher
+from client.metrics import Metrics
+
+
+def make(policy: DispatchPolicy) -> tuple[Dispatcher, Metrics, list[str]]:
+    metrics = Metrics()
+    resynced: list[str] = []
+    registry = CallbackRegistry(CallbackPolicy(), metrics)
+    return Dispatcher(policy, registry, metrics, resynced.append), metrics, resynced
+
+
+def market(dispatcher: Dispatcher, target: str, contract: str, data: Any, seq: int | None = None) -> None:
+    headers = {"seq": str(seq)} if seq is not None else {}
+    dispatcher.offer_market(dispatcher.event_for("market", target, [contract, data], headers, 0.0))
+
+
+def drain(dispatcher: Dispatcher) -> list[Event]:
+    out = []
+    while (event := dispatcher._next()) is not None:
+        out.append(event)
+    return out
+
+
+async def test_quotes_coalesce_in_place_and_keep_their_turn() -> None:
+    dispatcher, metrics, _ = make(DispatchPolicy())
+    market(dispatcher, "GatewayQuote", "A", {"bid": 1})
+    market(dispatcher, "GatewayTrade", "A", [{"price": 1}])
+    market(dispatcher, "GatewayQuote", "A", {"bid": 2})
+    market(dispatcher, "GatewayQuote", "B", {"bid": 9})
+    events = drain(dispatcher)
+    assert [(e.kind, e.key, e.data) for e in events] == [
+        ("quote", "A", {"bid": 2}),
+        ("trade", "A", [{"price": 1}]),
+        ("quote", "B", {"bid": 9}),
+    ]
+    assert metrics.counters["quotes_coalesced"] == 1
+
+
+async def test_a_full_depth_queue_resyncs_the_contract_and_waits_for_its_snapshot() -> None:
+    dispatcher, metrics, resynced = make(DispatchPolicy(depth_queue=3))
+    for n in range(3):
+        market(dispatcher, "GatewayDepth", "A", [{"type": 1, "n": n}])
+    market(dispatcher, "GatewayDepth", "B", [{"type": 1}])  # A is purged to make room
+    market(dispatcher, "GatewayDepth", "A", [{"type": 2}])  # still waiting for A's snapshot: dropped
+    market(dispatcher, "GatewayDepth", "A", [{"type": 6}, {"type": 1}])  # the snapshot: accepted
+    events = drain(dispatcher)
+    assert resynced == ["A"]
+    gaps = [e for e in events if e.kind == "gap"]
+    assert [(g.key, g.data["dropped"]) for g in gaps] == [("A", 3)]
+    assert [(e.key, e.data[0]["type"]) for e in events if e.kind == "depth"] == [("B", 1), ("A", 6)]
+    assert metrics.counters["depth_dropped"] == 4
+
+
+async def test_a_full_trade_queue_drops_the_oldest_and_says_so() -> None:
+    dispatcher, metrics, _ = make(DispatchPolicy(trade_queue=2))
+    for n in range(5):
+        market(dispatcher, "GatewayTrade", "A", [{"n": n}])
+    events = drain(dispatcher)
+    assert [e.data[0]["n"] for e in events if e.kind == "trade"] == [3, 4]
+    [gap] = [e for e in events if e.kind == "gap"]
+    assert gap.data["dropped"] == 3
+    assert metrics.counters["trades_dropped"] == 3
+
+
+async def test_a_jump_in_seq_is_reported_as_a_gap() -> None:
+    dispatcher, metrics, _ = make(DispatchPolicy())
+    for seq in (1, 2, 5, 6):
+        market(dispatcher, "GatewayQuote", "A", {}, seq)
+        drain(dispatcher)
+    market(dispatcher, "GatewayQuote", "A", {}, 7)
+    events = drain(dispatcher)
+    assert metrics.counters["seq_gaps"] == 1
+    assert [e.kind for e in events] == ["quote"]
+
+
+async def test_user_events_wait_for_room_and_are_never_dropped() -> None:
+    dispatcher, metrics, _ = make(DispatchPolicy(user_queue=2))
+    events = [
+        dispatcher.event_for(
+            "user", "GatewayUserOrder", [{"action": 0, "data": {"id": n, "accountId": 1}}], {}, 0.0
+        )
+        for n in range(4)
+    ]
+    assert dispatcher.try_offer_user(events[0])
+    assert dispatcher.try_offer_user(events[1])
+    assert not dispatcher.try_offer_user(events[2])
+    waiting = asyncio.ensure_future(dispatcher.offer_user(events[2]))
+    await asyncio.sleep(0)
+    assert not waiting.done()
+    first = dispatcher._next()
+    await asyncio.wait_for(waiting, 1)
+    assert first is events[0]
+    assert [e.data["data"]["id"] for e in drain(dispatcher)] == [1, 2]
+    assert metrics.counters["user_backpressure"] == 1
