@@ -35,7 +35,7 @@ KINDS = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built once per message, and frozen init costs 2x
 class Event:
     """What a callback receives. ``key`` is the contract id (market) or account id (user)."""
 
@@ -51,12 +51,13 @@ Callback = abc.Callable[[Event], Any]
 
 
 class _Entry:
-    __slots__ = ("failures", "kind", "last_log", "name", "open_until", "ref", "suppressed")
+    __slots__ = ("failures", "is_async", "kind", "last_log", "name", "open_until", "ref", "suppressed")
 
-    def __init__(self, kind: str, ref: abc.Callable[[], Callback | None], name: str) -> None:
+    def __init__(self, kind: str, ref: abc.Callable[[], Callback | None], name: str, is_async: bool) -> None:
         self.kind = kind
         self.ref = ref
         self.name = name
+        self.is_async = is_async
         self.failures = 0
         self.open_until: float | None = None
         self.last_log: float | None = None
@@ -83,6 +84,7 @@ class CallbackRegistry:
         self.policy = policy
         self.metrics = metrics
         self._entries: dict[str, tuple[_Entry, ...]] = {}
+        self.async_kinds: set[str] = set()  # kinds with an async callback: dispatched with await
 
     def add(self, kind: str, callback: Callback) -> Handle:
         if kind not in KINDS:
@@ -95,17 +97,25 @@ class CallbackRegistry:
                 f"{len(current)} callbacks for {kind!r} already (max_per_kind): remove some first"
             )
         name = getattr(callback, "__qualname__", repr(callback))
-        entry = _Entry(kind, lambda: callback, name)
+        entry = _Entry(kind, lambda: callback, name, inspect.iscoroutinefunction(callback))
         if inspect.ismethod(callback):
             method_ref = weakref.WeakMethod(callback, lambda _: self._remove(entry))
             entry.ref = method_ref
         self._entries[kind] = (*current, entry)
+        self._update_async(kind)
         return Handle(self, entry)
 
     def _remove(self, entry: _Entry) -> None:
         current = self._entries.get(entry.kind, ())
         if entry in current:
             self._entries[entry.kind] = tuple(e for e in current if e is not entry)
+            self._update_async(entry.kind)
+
+    def _update_async(self, kind: str) -> None:
+        if any(e.is_async for e in self._entries.get(kind, ())):
+            self.async_kinds.add(kind)
+        else:
+            self.async_kinds.discard(kind)
 
     def count(self, kind: str | None = None) -> int:
         if kind is not None:
@@ -115,11 +125,10 @@ class CallbackRegistry:
     def wants(self, kind: str) -> bool:
         return bool(self._entries.get(kind))
 
-    async def dispatch(self, event: Event) -> None:
-        """Run every callback of ``event.kind``, each isolated from the others."""
-        now = asyncio.get_running_loop().time()
+    def dispatch_sync(self, event: Event) -> None:
+        """``dispatch`` for a kind whose callbacks are all plain functions: no coroutine per event."""
         for entry in self._entries.get(event.kind, ()):
-            if entry.open_until is not None and now < entry.open_until:
+            if entry.open_until is not None and asyncio.get_running_loop().time() < entry.open_until:
                 self.metrics.count("callbacks_skipped_open_breaker")
                 continue
             callback = entry.ref()
@@ -128,19 +137,45 @@ class CallbackRegistry:
                 continue
             try:
                 result = callback(event)
-                if inspect.isawaitable(result):
+                if result is not None and inspect.isawaitable(result):
+                    _discard(result)
+                    raise TypeError(
+                        "the callback returned an awaitable: register an `async def` to be awaited"
+                    )
+            except Exception as exc:  # a callback's failure must not reach the others
+                self._failed(entry, exc)
+            else:
+                if entry.failures:
+                    entry.failures = 0
+                    entry.open_until = None
+
+    async def dispatch(self, event: Event) -> None:
+        """Run every callback of ``event.kind``, each isolated from the others."""
+        for entry in self._entries.get(event.kind, ()):
+            if entry.open_until is not None and asyncio.get_running_loop().time() < entry.open_until:
+                self.metrics.count("callbacks_skipped_open_breaker")
+                continue
+            callback = entry.ref()
+            if callback is None:
+                self._remove(entry)
+                continue
+            try:
+                result = callback(event)
+                if result is not None and inspect.isawaitable(result):
                     async with asyncio.timeout(self.policy.timeout_s):
                         await result
             except TimeoutError as exc:
                 self.metrics.count("callback_timeouts")
-                self._failed(entry, exc, now)
-            except Exception as exc:
-                self._failed(entry, exc, now)
+                self._failed(entry, exc)
+            except Exception as exc:  # a callback's failure must not reach the others
+                self._failed(entry, exc)
             else:
-                entry.failures = 0
-                entry.open_until = None
+                if entry.failures:
+                    entry.failures = 0
+                    entry.open_until = None
 
-    def _failed(self, entry: _Entry, exc: BaseException, now: float) -> None:
+    def _failed(self, entry: _Entry, exc: BaseException) -> None:
+        now = asyncio.get_running_loop().time()
         policy = self.policy
         self.metrics.count("callback_errors")
         entry.failures += 1
@@ -153,3 +188,9 @@ class CallbackRegistry:
             entry.last_log, entry.suppressed = now, 0
         else:
             entry.suppressed += 1
+
+
+def _discard(awaitable: abc.Awaitable[Any]) -> None:
+    close = getattr(awaitable, "close", None)
+    if close is not None:
+        close()  # a coroutine never awaited: closed, so Python does not warn about it later

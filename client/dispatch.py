@@ -21,11 +21,14 @@ import asyncio
 from collections import Counter, abc, deque
 from typing import Any
 
+from signalr_protocol import Invocation
+
 from .callbacks import CallbackRegistry, Event
 from .config import DispatchPolicy
 from .metrics import Metrics
 
 DOM_RESET = 6
+SAMPLE_EVERY = 16  # dispatch delay is sampled, not measured for every event
 MARKET_KINDS = {"GatewayQuote": "quote", "GatewayTrade": "trade", "GatewayDepth": "depth"}
 USER_KINDS = {
     "GatewayUserAccount": "account",
@@ -33,15 +36,6 @@ USER_KINDS = {
     "GatewayUserPosition": "position",
     "GatewayUserTrade": "user_trade",
 }
-
-
-class _Slot:
-    """A quote's place in the market queue; a newer quote for the contract replaces ``event``."""
-
-    __slots__ = ("event",)
-
-    def __init__(self, event: Event) -> None:
-        self.event = event
 
 
 class Dispatcher:
@@ -56,9 +50,11 @@ class Dispatcher:
         self.registry = registry
         self.metrics = metrics
         self.resync_depth = resync_depth
-        self._market: deque[Event | _Slot] = deque()
+        self._market: deque[Event] = deque()
         self._user: deque[Event] = deque()
-        self._quotes: dict[str | None, _Slot] = {}  # unread quote per contract
+        # The unread quote of each contract, which is also in ``_market``: a newer quote is written
+        # into it in place (an Event leaves this dict when it is dispatched, never to change again).
+        self._quotes: dict[str | None, Event] = {}
         self._waiting = Counter[str]()  # trades and depth waiting
         self._resyncing: set[str] = set()
         self._gaps: Counter[tuple[str | None, str]] = Counter()  # (key, cause) -> dropped
@@ -66,11 +62,12 @@ class Dispatcher:
         self._ready = asyncio.Event()
         self._user_space = asyncio.Event()
         self._user_space.set()
+        self._counters = metrics.counters  # the hot ones are bumped directly
 
     # -- the readers' side ----------------------------------------------------------------------
 
     def event_for(
-        self, hub: str, target: str, arguments: list[Any], headers: abc.Mapping[str, str], now: float
+        self, hub: str, target: str, arguments: abc.Sequence[Any], headers: abc.Mapping[str, str], now: float
     ) -> Event:
         """Classify an invocation from ``hub`` as an Event (and note any ``seq`` gap)."""
         kind = MARKET_KINDS.get(target) if hub == "market" else USER_KINDS.get(target)
@@ -90,6 +87,61 @@ class Dispatcher:
             self._check_seq(target, key, seq)
         return Event(kind, key, data, now, seq, hub)
 
+    def offer_invocations(
+        self, hub: str, messages: list[Invocation], now: float
+    ) -> abc.Coroutine[Any, Any, None] | None:
+        """Queue a frame's worth of invocations from ``hub``. Returns a coroutine to await when
+        the user queue is full (the reader must stop reading until it has room), else None.
+
+        The market path is the hot one (every quote of a flood passes here), so it is inlined."""
+        if hub != "market":
+            for index, message in enumerate(messages):
+                event = self.event_for(hub, message.target, message.arguments, message.headers, now)
+                if event.kind == "other":
+                    self.offer_market(event)
+                elif not self.try_offer_user(event):
+                    return self._offer_users(event, hub, messages[index + 1 :], now)
+            return None
+        quotes, market, kinds = self._quotes, self._market, MARKET_KINDS
+        coalesced = received = 0
+        for message in messages:
+            arguments = message.arguments
+            kind = kinds.get(message.target)
+            if kind is None or len(arguments) != 2:
+                self.offer_market(self.event_for(hub, message.target, arguments, message.headers, now))
+                continue
+            key = arguments[0] if type(arguments[0]) is str else str(arguments[0])
+            seq = None
+            if message.headers:
+                seq = _seq(message.headers)
+                if seq is not None:
+                    self._check_seq(message.target, key, seq)
+            if kind != "quote":
+                self.offer_market(Event(kind, key, arguments[1], now, seq, hub))
+                continue
+            received += 1
+            unread = quotes.get(key)
+            if unread is not None:
+                unread.data, unread.received_at, unread.seq = arguments[1], now, seq
+                coalesced += 1
+            else:
+                event = quotes[key] = Event(kind, key, arguments[1], now, seq, hub)
+                market.append(event)
+        self._counters["events_received"] += received
+        if coalesced:
+            self._counters["quotes_coalesced"] += coalesced
+        self._ready.set()
+        return None
+
+    async def _offer_users(self, first: Event, hub: str, messages: list[Invocation], now: float) -> None:
+        await self.offer_user(first)
+        for message in messages:
+            event = self.event_for(hub, message.target, message.arguments, message.headers, now)
+            if event.kind == "other":
+                self.offer_market(event)
+            else:
+                await self.offer_user(event)
+
     def _check_seq(self, target: str, key: str | None, seq: int) -> None:
         last = self._last_seq.get((target, key))
         self._last_seq[(target, key)] = seq
@@ -99,15 +151,15 @@ class Dispatcher:
             self._ready.set()
 
     def offer_market(self, event: Event) -> None:
-        self.metrics.count("events_received")
+        self._counters["events_received"] += 1
         if event.kind == "quote":
-            slot = self._quotes.get(event.key)
-            if slot is not None:
-                slot.event = event
+            unread = self._quotes.get(event.key)
+            if unread is not None:
+                unread.data, unread.received_at, unread.seq = event.data, event.received_at, event.seq
                 self.metrics.count("quotes_coalesced")
                 return
-            slot = self._quotes[event.key] = _Slot(event)
-            self._market.append(slot)
+            self._quotes[event.key] = event
+            self._market.append(event)
         elif event.kind == "depth":
             if not self._accept_depth(event):
                 return
@@ -151,7 +203,7 @@ class Dispatcher:
                 return False
             self._resyncing.discard(key)
         while self._waiting["depth"] >= self.policy.depth_queue:
-            oldest = next(e for e in self._market if isinstance(e, Event) and e.kind == "depth")
+            oldest = next(e for e in self._market if e.kind == "depth")
             self._purge_depth(oldest.key or "")
             if key in self._resyncing:
                 self.metrics.count("depth_dropped")
@@ -159,14 +211,15 @@ class Dispatcher:
         return True
 
     def _purge_depth(self, key: str) -> None:
-        kept: deque[Event | _Slot] = deque()
+        kept: deque[Event] = deque()
         dropped = 0
         for item in self._market:
-            if isinstance(item, Event) and item.kind == "depth" and item.key == key:
+            if item.kind == "depth" and item.key == key:
                 dropped += 1
             else:
                 kept.append(item)
-        self._market = kept
+        self._market.clear()  # in place: the dispatch loop holds this deque
+        self._market.extend(kept)
         self._waiting["depth"] -= dropped
         self.metrics.count("depth_dropped", dropped)
         self.metrics.count("depth_resyncs")
@@ -176,7 +229,7 @@ class Dispatcher:
 
     def _drop_oldest_trade(self) -> None:
         for index, item in enumerate(self._market):
-            if isinstance(item, Event) and item.kind == "trade":
+            if item.kind == "trade":
                 del self._market[index]
                 self._waiting["trade"] -= 1
                 self.metrics.count("trades_dropped")
@@ -191,18 +244,34 @@ class Dispatcher:
     async def run(self) -> None:
         """Dispatch until cancelled (the client owns this task)."""
         loop = asyncio.get_running_loop()
+        registry, market, quotes, batch = self.registry, self._market, self._quotes, self.policy.batch
         while True:
             await self._ready.wait()
             self._ready.clear()
             done = 0
-            while (event := self._next()) is not None:
-                await self.registry.dispatch(event)
-                self.metrics.count("events_dispatched")
-                if event.kind not in ("gap", "state"):
-                    self.metrics.sample("dispatch_delay_ms", (loop.time() - event.received_at) * 1000)
+            while True:
+                if self._gaps or self._user or not market:
+                    event = self._next()
+                    if event is None:
+                        break
+                else:  # the hot path, inlined: market events in arrival order
+                    event = market.popleft()
+                    if event.kind == "quote":
+                        del quotes[event.key]
+                    elif event.kind in ("trade", "depth"):
+                        self._waiting[event.kind] -= 1
+                if event.kind in registry.async_kinds:
+                    await registry.dispatch(event)
+                else:
+                    registry.dispatch_sync(event)
                 done += 1
-                if done % self.policy.batch == 0:
+                if done % SAMPLE_EVERY == 0 and event.kind not in ("gap", "state"):
+                    self.metrics.sample("dispatch_delay_ms", (loop.time() - event.received_at) * 1000)
+                if done == batch:
+                    self._counters["events_dispatched"] += done
+                    done = 0
                     await asyncio.sleep(0)  # let the readers and timers run
+            self._counters["events_dispatched"] += done
 
     def _next(self) -> Event | None:
         if self._gaps:
@@ -215,13 +284,12 @@ class Dispatcher:
                 self._user_space.set()
             return event
         if self._market:
-            item = self._market.popleft()
-            if isinstance(item, _Slot):
-                del self._quotes[item.event.key]
-                return item.event
-            if item.kind in ("trade", "depth"):
-                self._waiting[item.kind] -= 1
-            return item
+            event = self._market.popleft()
+            if event.kind == "quote":
+                del self._quotes[event.key]
+            elif event.kind in ("trade", "depth"):
+                self._waiting[event.kind] -= 1
+            return event
         return None
 
     def notify(self, event: Event) -> None:

@@ -88,7 +88,7 @@ class StateChange:
 
 
 Invoker = abc.Callable[[str, list[Any], float], abc.Awaitable[Any]]
-OnInvocation = abc.Callable[[str, Invocation, float], abc.Awaitable[None] | None]
+OnInvocations = abc.Callable[[str, list[Invocation], float], abc.Awaitable[None] | None]
 
 
 class HubConnection:
@@ -100,7 +100,7 @@ class HubConnection:
         http: aiohttp.ClientSession,
         metrics: Metrics,
         *,
-        on_invocation: OnInvocation,
+        on_invocations: OnInvocations,
         on_state: abc.Callable[[StateChange], None],
         on_open: abc.Callable[[Invoker], abc.Awaitable[None]],
         on_lost: abc.Callable[[], None],
@@ -116,7 +116,7 @@ class HubConnection:
         if protocol is None:
             raise UsageError(f"unknown hub protocol {config.protocol!r}: json or messagepack")
         self.protocol = protocol
-        self.on_invocation = on_invocation
+        self.on_invocations = on_invocations
         self.on_state = on_state
         self.on_open = on_open
         self.on_lost = on_lost
@@ -350,18 +350,29 @@ class HubConnection:
         )
 
     async def _handle(self, session: Session, events: list[Any]) -> None:
+        """Act on a frame's events; consecutive invocations go to the dispatcher as one batch."""
+        batch: list[Invocation] = []
         for event in events:
-            if isinstance(event, Invocation):
-                pending = self.on_invocation(self.name, event, session.loop.time())
-                if pending is not None:  # a full user queue: stop reading until there is room
-                    session.conn.pause_peer_timeout()
-                    await pending
-                    session.conn.resume_peer_timeout(session.loop.time())
-            elif isinstance(event, Completion):
+            if type(event) is Invocation:
+                batch.append(event)
+                continue
+            if batch:
+                await self._deliver(session, batch)
+                batch = []
+            if isinstance(event, Completion):
                 session.complete(event)
             elif isinstance(event, Closed):
                 session.end(closed_text(event), event)
+        if batch:
+            await self._deliver(session, batch)
         session.wake_writer.set()  # the core may have queued a Close or a Ping
+
+    async def _deliver(self, session: Session, batch: list[Invocation]) -> None:
+        pending = self.on_invocations(self.name, batch, session.loop.time())
+        if pending is not None:  # a full user queue: stop reading until there is room
+            session.conn.pause_peer_timeout()
+            await pending
+            session.conn.resume_peer_timeout(session.loop.time())
 
     async def _write(self, session: Session) -> None:
         while True:

@@ -96,7 +96,7 @@ class RealtimeClient:
                 self.tokens,
                 self._http,
                 self.stats,
-                on_invocation=self._on_invocation,
+                on_invocations=self._on_invocations,
                 on_state=self._on_state,
                 on_open=self._restorer(name),
                 on_lost=self._loser(name),
@@ -213,14 +213,8 @@ class RealtimeClient:
 
     # -- wiring ---------------------------------------------------------------------------------
 
-    def _on_invocation(self, hub: str, message: Invocation, now: float) -> Any:
-        event = self.dispatcher.event_for(hub, message.target, list(message.arguments), message.headers, now)
-        if hub == "user" and event.kind != "other":
-            if self.dispatcher.try_offer_user(event):
-                return None
-            return self.dispatcher.offer_user(event)  # full: the reader waits for room
-        self.dispatcher.offer_market(event)
-        return None
+    def _on_invocations(self, hub: str, messages: list[Invocation], now: float) -> Any:
+        return self.dispatcher.offer_invocations(hub, messages, now)
 
     def _on_state(self, change: StateChange) -> None:
         if change.hub in self.subscriptions:

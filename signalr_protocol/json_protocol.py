@@ -159,10 +159,35 @@ def _stream_ids(obj: dict[str, Any]) -> tuple[str, ...]:
     return tuple(ids)
 
 
+def _plain_invocation(obj: dict[str, Any]) -> Invocation | None:
+    """The common case, checked cheaply: an Invocation with well-typed fields and no stream ids.
+    None sends anything else down the general path (which names what is wrong)."""
+    target, arguments = obj.get("target"), obj.get("arguments")
+    invocation_id, headers = obj.get("invocationId"), obj.get("headers")
+    if type(target) is not str or type(arguments) is not list or "streamIds" in obj:
+        return None
+    if invocation_id is not None and type(invocation_id) is not str:
+        return None
+    if not headers:
+        return (
+            None
+            if headers is not None and type(headers) is not dict
+            else Invocation(target, arguments, invocation_id)
+        )
+    if type(headers) is not dict:
+        return None
+    for value in headers.values():
+        if type(value) is not str:
+            return None
+    return Invocation(target, arguments, invocation_id, (), headers)
+
+
 def from_json_object(obj: Any) -> HubMessage | None:
     """Build a message from a decoded JSON value; ``None`` for unknown message types."""
     if not isinstance(obj, dict):
         raise ProtocolError("Expected a JSON object.")
+    if obj.get("type") == 1 and (fast := _plain_invocation(obj)) is not None:
+        return fast
     kind = _required(obj, "type", int)
     if kind == MessageType.INVOCATION:
         return Invocation(

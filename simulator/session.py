@@ -127,6 +127,13 @@ class HubSession:
         self.conn.send_record(record, self._loop.time())
         self._queued(record, message)
 
+    async def write_frame(self, data: bytes) -> None:
+        """Write ``data`` as one WebSocket frame now, past the protocol core: no record, no send
+        history, not ordered with queued messages. For benchmarks that must not be server-bound
+        and for faults that put bytes on the wire a correct server never would."""
+        opcode = WSMsgType.BINARY if self.conn.binary else WSMsgType.TEXT
+        await self._ws.send_frame(data, opcode)
+
     async def invoke_client(self, target: str, *arguments: Any, timeout_s: float = 10.0) -> Any:
         """Invoke ``target`` on the client with an invocation id and wait for its result."""
         return await self._dispatcher.invoke_client(target, arguments, timeout_s)
