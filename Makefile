@@ -21,6 +21,7 @@ bench: setup
 	@$(PY) benchmarks/bench_codecs.py
 	@$(PY) benchmarks/bench_fanout.py
 	@$(PY) benchmarks/bench_streams.py
+	@$(PY) benchmarks/bench_clients.py
 
 clean:
 	rm -rf .venv .venvs .mypy_cache .ruff_cache .pytest_cache .hypothesis reports/demo
