@@ -57,7 +57,8 @@ class Dispatcher:
         self._quotes: dict[str | None, Event] = {}
         self._waiting = Counter[str]()  # trades and depth waiting
         self._resyncing: set[str] = set()
-        self._gaps: Counter[tuple[str | None, str]] = Counter()  # (key, cause) -> dropped
+        self._gaps: Counter[tuple[str | None, str, str]] = Counter()  # (key, target, cause) -> dropped
+        self._seq_gaps: deque[Event] = deque()
         self._last_seq: dict[tuple[str, str | None], int] = {}
         self._ready = asyncio.Event()
         self._user_space = asyncio.Event()
@@ -147,7 +148,14 @@ class Dispatcher:
         self._last_seq[(target, key)] = seq
         if last is not None and seq != last + 1:
             self.metrics.count("seq_gaps")
-            self._gaps[(key, f"{target} seq {last} -> {seq}")] += max(1, seq - last - 1)
+            data = {
+                "cause": "seq",
+                "target": target,
+                "after": last,
+                "before": seq,
+                "dropped": max(0, seq - last - 1),
+            }
+            self._seq_gaps.append(Event("gap", key, data, asyncio.get_running_loop().time()))
             self._ready.set()
 
     def offer_market(self, event: Event) -> None:
@@ -223,7 +231,7 @@ class Dispatcher:
         self._waiting["depth"] -= dropped
         self.metrics.count("depth_dropped", dropped)
         self.metrics.count("depth_resyncs")
-        self._gaps[(key, "depth queue full: resubscribed for a new snapshot")] += dropped
+        self._gaps[(key, "GatewayDepth", "depth queue full: resubscribed for a new snapshot")] += dropped
         self._resyncing.add(key)
         self.resync_depth(key)
 
@@ -233,7 +241,7 @@ class Dispatcher:
                 del self._market[index]
                 self._waiting["trade"] -= 1
                 self.metrics.count("trades_dropped")
-                self._gaps[(item.key, "trade queue full: oldest trade dropped")] += 1
+                self._gaps[(item.key, "GatewayTrade", "trade queue full: oldest trade dropped")] += 1
                 return
 
     # -- the dispatching side -------------------------------------------------------------------
@@ -250,7 +258,7 @@ class Dispatcher:
             self._ready.clear()
             done = 0
             while True:
-                if self._gaps or self._user or not market:
+                if self._gaps or self._seq_gaps or self._user or not market:
                     event = self._next()
                     if event is None:
                         break
@@ -274,10 +282,12 @@ class Dispatcher:
             self._counters["events_dispatched"] += done
 
     def _next(self) -> Event | None:
+        if self._seq_gaps:
+            return self._seq_gaps.popleft()
         if self._gaps:
-            (key, cause), dropped = self._gaps.popitem()
+            (key, target, cause), dropped = self._gaps.popitem()
             now = asyncio.get_running_loop().time()
-            return Event("gap", key, {"cause": cause, "dropped": dropped}, now)
+            return Event("gap", key, {"cause": cause, "target": target, "dropped": dropped}, now)
         if self._user:
             event = self._user.popleft()
             if len(self._user) < self.policy.user_queue:

@@ -1,0 +1,210 @@
+"""Invariants as pure functions over a ``RunHistory``: each returns a ``Verdict`` and can be run
+again on a saved run (``RunHistory.load``). Each has a unit test that makes it fail on a crafted
+bad history (``tests/unit/harness/test_checks.py``).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from .run_history import RunHistory
+
+STREAM_TARGETS = (
+    "GatewayQuote",
+    "GatewayTrade",
+    "GatewayDepth",
+    "GatewayUserAccount",
+    "GatewayUserOrder",
+    "GatewayUserPosition",
+    "GatewayUserTrade",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    name: str
+    ok: bool
+    detail: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "ok": self.ok, "detail": self.detail}
+
+
+def _end(history: RunHistory) -> float:
+    return float(history.meta.get("end", max((e["t"] for e in history.client), default=0.0)))
+
+
+def no_silent_loss(history: RunHistory, *, settle_s: float = 1.0) -> Verdict:
+    """Every stream message the server sent to the client (up to ``settle_s`` before the end) was
+    observed, or the client reported it lost: a ``seq`` gap covering it, or a queue drop for its
+    stream; quotes the client coalesced (a counter) count as handled."""
+    end = _end(history) - settle_s
+    sent = {
+        (e["target"], e["key"], e["seq"])
+        for e in history.server
+        if e.get("target") in STREAM_TARGETS and e.get("seq") is not None and e["t"] <= end
+    }
+    seen = {
+        (e["target"], e["key"], e["seq"])
+        for e in history.client
+        if e.get("seq") is not None and "target" in e
+    }
+    covered: set[tuple[str, str, int]] = set()
+    allowance: Counter[tuple[str, str]] = Counter()
+    for gap in history.client_events("gap"):
+        data = gap.get("data") or {}
+        if data.get("cause") == "seq":
+            covered |= {(data["target"], gap["key"], n) for n in range(data["after"] + 1, data["before"])}
+        elif data.get("target"):
+            allowance[(data["target"], gap["key"])] += int(data.get("dropped", 0))
+    coalesced = max(
+        (e["counters"].get("quotes_coalesced", 0) for e in history.client_events("metrics")), default=0
+    )
+    missing: Counter[tuple[str, str]] = Counter((t, k) for t, k, s in sent - seen - covered)
+    silent = {}
+    for (target, key), count in missing.items():
+        allowed = allowance[(target, key)] + (coalesced if target == "GatewayQuote" else 0)
+        if count > allowed:
+            silent[f"{target}/{key}"] = count - allowed
+    if not sent:
+        return Verdict("no_silent_loss", False, "the server sent no stream message: nothing was tested")
+    if silent:
+        return Verdict("no_silent_loss", False, f"lost without a report: {silent} (of {len(sent)} sent)")
+    return Verdict("no_silent_loss", True, f"{len(sent)} sent; {len(sent - seen)} not seen, all reported")
+
+
+def _states(history: RunHistory, hub: str) -> list[tuple[float, str, str]]:
+    return [
+        (e["t"], e["data"]["from"], e["data"]["to"])
+        for e in history.client_events("state")
+        if e["hub"] == hub
+    ]
+
+
+def detected_within(history: RunHistory, fault: str, bound_s: float) -> Verdict:
+    """After each application of ``fault`` to a hub, the client left CONNECTED within ``bound_s``."""
+    name = f"detected_{fault}_within_{bound_s:g}s"
+    applied = [f for f in history.faults if f["fault"] == fault and f["action"] == "apply"]
+    if not applied:
+        return Verdict(name, False, f"no {fault} was applied: nothing was tested")
+    slow = []
+    for f in applied:
+        left = [t for t, old, _ in _states(history, f["hub"]) if old == "connected" and t >= f["t"]]
+        took = (left[0] - f["t"]) if left else None
+        if took is None or took > bound_s:
+            slow.append(f"{f['hub']} at {f['t']:.3f}: {'never' if took is None else f'{took:.2f} s'}")
+    if slow:
+        return Verdict(name, False, "not detected in time: " + "; ".join(slow))
+    return Verdict(name, True, f"{len(applied)} fault(s), each detected in time")
+
+
+def recovered_within(
+    history: RunHistory, bound_s: float, streams: dict[str, list[str]] | None = None
+) -> Verdict:
+    """After each loss of a hub, it was CONNECTED again within ``bound_s`` of the fault clearing
+    (or of the loss, if no fault was active) and, for the market hub, every subscribed stream
+    (``streams``: target -> keys) delivered an event within ``bound_s`` of reconnecting."""
+    name = f"recovered_within_{bound_s:g}s"
+    problems = []
+    clears = [f for f in history.faults if f["action"] == "clear"]
+    for hub in ("user", "market"):
+        changes = _states(history, hub)
+        for t, old, new in changes:
+            if old != "connected" or new == "closed" or t > _end(history):
+                continue  # closing at the end is not a loss
+            since = max([c["t"] for c in clears if c["hub"] == hub and c["t"] >= t][:1] or [t])
+            back = [bt for bt, _, new in changes if new == "connected" and bt > t]
+            if not back or back[0] - since > bound_s:
+                problems.append(f"{hub} lost at {t:.3f}, not back within {bound_s} s")
+                continue
+            for target, keys in (streams or {}).items():
+                for key in keys:
+                    events = [
+                        e["t"] for e in history.client if e.get("target") == target and e.get("key") == key
+                    ]
+                    if not any(back[0] <= et <= back[0] + bound_s for et in events):
+                        problems.append(f"{target}/{key} silent for {bound_s} s after {hub} reconnected")
+    if problems:
+        return Verdict(name, False, "; ".join(problems))
+    return Verdict(name, True, "every loss recovered and resubscribed in time")
+
+
+def no_duplicate_subscriptions(history: RunHistory) -> Verdict:
+    """On no connection did the client subscribe the same stream twice without unsubscribing."""
+    calls: dict[str, list[list[Any]]] = history.meta.get("subscribe_calls", {})
+    if not calls:
+        return Verdict("no_duplicate_subscriptions", False, "no subscribe calls recorded: nothing was tested")
+    duplicates = []
+    for connection, invocations in calls.items():
+        live: set[tuple[str, str]] = set()
+        for target, arguments in invocations:
+            stream = (target.removeprefix("Subscribe").removeprefix("Unsubscribe"), repr(arguments))
+            if target.startswith("Subscribe"):
+                if stream in live:
+                    duplicates.append(f"{connection}: {target}{arguments}")
+                live.add(stream)
+            else:
+                live.discard(stream)
+    if duplicates:
+        return Verdict("no_duplicate_subscriptions", False, "duplicates: " + "; ".join(duplicates[:5]))
+    return Verdict("no_duplicate_subscriptions", True, f"{len(calls)} connection(s), no duplicate")
+
+
+def token_never_in_url(history: RunHistory) -> Verdict:
+    """No hub or REST request carried the token in its URL."""
+    if not history.requests:
+        return Verdict("token_never_in_url", False, "no request recorded: nothing was tested")
+    in_url = [
+        r["requestLine"]
+        for r in history.requests
+        if (r.get("token") or {}).get("source") in ("query", "both")
+    ]
+    if in_url:
+        return Verdict(
+            "token_never_in_url", False, f"token in the URL of {len(in_url)} request(s): {in_url[0]}"
+        )
+    return Verdict("token_never_in_url", True, f"{len(history.requests)} requests, token only in headers")
+
+
+def queues_bounded(history: RunHistory, bound: int) -> Verdict:
+    samples = [e["queued"] for e in history.client_events("metrics")]
+    if not samples:
+        return Verdict("queues_bounded", False, "no metrics sampled: nothing was tested")
+    worst = max(samples)
+    return Verdict("queues_bounded", worst <= bound, f"at most {worst} queued (bound {bound})")
+
+
+def tasks_bounded(history: RunHistory, bound: int) -> Verdict:
+    samples = [e["tasks"] for e in history.client_events("metrics")]
+    if not samples:
+        return Verdict("tasks_bounded", False, "no metrics sampled: nothing was tested")
+    return Verdict("tasks_bounded", max(samples) <= bound, f"at most {max(samples)} tasks (bound {bound})")
+
+
+def no_deadlock(history: RunHistory, bound_s: float) -> Verdict:
+    """The client answered and closed within ``bound_s`` at the end."""
+    took = history.meta.get("close_s")
+    if took is None:
+        return Verdict("no_deadlock", False, "the client did not close")
+    return Verdict("no_deadlock", took <= bound_s, f"closed in {took:.2f} s (bound {bound_s} s)")
+
+
+def untouched(history: RunHistory, hub: str) -> Verdict:
+    """``hub`` never left CONNECTED after it first got there (the other hub's faults did not reach it)."""
+    changes = _states(history, hub)
+    lost = [t for t, old, _ in changes if old == "connected"]
+    end_lost = [t for t in lost if t < _end(history) - 0.5]  # closing at the end is not a loss
+    if not any(new == "connected" for _, _, new in changes):
+        return Verdict(f"{hub}_untouched", False, f"{hub} never connected")
+    return Verdict(f"{hub}_untouched", not end_lost, f"{hub} left CONNECTED {len(end_lost)} time(s)")
+
+
+def connected_at_end(history: RunHistory) -> Verdict:
+    last: dict[str, str] = defaultdict(lambda: "never")
+    for e in history.client_events("state"):
+        if e["t"] <= _end(history):
+            last[e["hub"]] = e["data"]["to"]
+    down = {hub: state for hub in ("user", "market") if (state := last[hub]) != "connected"}
+    return Verdict("connected_at_end", not down, f"not connected: {down}" if down else "both hubs connected")

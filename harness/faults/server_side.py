@@ -1,0 +1,81 @@
+"""Faults only the server can make, through the simulator's control API (``/_sim/``).
+
+- ``server_close``: the hub closes every connection with a Close message (``error``,
+  ``allow_reconnect``), as a restarting or rejecting ASP.NET Core server does;
+- ``server_abort``: the hub drops every connection's TCP without a Close (``reset`` for an RST);
+- ``expire_tokens``: every issued token expires now, so reconnects need a fresh one.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import aiohttp
+
+SERVER_FAULTS: dict[str, type[ServerFault]] = {}
+
+
+class ServerFault:
+    name: ClassVar[str]
+
+    def __init__(self, **params: Any) -> None:
+        self.params = params
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        SERVER_FAULTS[cls.name] = cls
+
+    async def apply(self, control_url: str, hub: str) -> None:
+        raise NotImplementedError
+
+    async def clear(self, control_url: str, hub: str) -> None:
+        """Most server faults are events, not states: nothing to undo."""
+
+
+async def _post(url: str, body: dict[str, Any] | None = None) -> Any:
+    timeout = aiohttp.ClientTimeout(total=5)
+    async with aiohttp.ClientSession(timeout=timeout) as http, http.post(url, json=body or {}) as response:
+        reply = await response.json()
+        if response.status >= 400:
+            raise RuntimeError(f"control API {url}: {response.status} {reply}")
+        return reply
+
+
+async def _open_connections(control_url: str, hub: str) -> list[str]:
+    timeout = aiohttp.ClientTimeout(total=5)
+    params = {"hub": hub, "open": "true"}
+    async with (
+        aiohttp.ClientSession(timeout=timeout) as http,
+        http.get(f"{control_url}/_sim/connections", params=params) as response,
+    ):
+        return [c["connectionId"] for c in (await response.json())["connections"]]
+
+
+class ServerClose(ServerFault):
+    name = "server_close"
+
+    async def apply(self, control_url: str, hub: str) -> None:
+        body = {
+            "error": self.params.get("error"),
+            "allowReconnect": bool(self.params.get("allow_reconnect", True)),
+        }
+        for connection in await _open_connections(control_url, hub):
+            await _post(f"{control_url}/_sim/connections/{connection}/close", body)
+
+
+class ServerAbort(ServerFault):
+    name = "server_abort"
+
+    async def apply(self, control_url: str, hub: str) -> None:
+        for connection in await _open_connections(control_url, hub):
+            await _post(
+                f"{control_url}/_sim/connections/{connection}/abort",
+                {"reset": bool(self.params.get("reset"))},
+            )
+
+
+class ExpireTokens(ServerFault):
+    name = "expire_tokens"
+
+    async def apply(self, control_url: str, hub: str) -> None:
+        await _post(f"{control_url}/_sim/tokens/expire", {})

@@ -1,0 +1,76 @@
+"""One run's history: what the client observed, what the server sent, what faults did, and when.
+
+Three sources merged into one JSON-lines file (``history.jsonl``), each line with ``src``:
+
+- ``client``: an observation by the client adapter: ``kind`` (quote, trade, depth, order, ...,
+  ``state``, ``gap``, ``subscribed``, ``metrics``), ``hub``, ``key``, ``seq``, ``data`` (small);
+- ``server``: a send-history entry of the simulator (``simulator.history``): ``connectionId``,
+  ``hub``, ``target``, ``key``, ``seq``, ``type``;
+- ``fault``: a fault step applied or cleared (``action``, ``fault``, ``hub``, params).
+
+Times are epoch seconds (``t``) on every line, so sources line up. ``RunHistory.load`` reads a
+saved run back, so the checkers can run again offline.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import abc
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(slots=True)
+class RunHistory:
+    client: list[dict[str, Any]] = field(default_factory=list)
+    server: list[dict[str, Any]] = field(default_factory=list)
+    faults: list[dict[str, Any]] = field(default_factory=list)
+    requests: list[dict[str, Any]] = field(default_factory=list)  # the simulator's HTTP request log
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def observe(self, kind: str, **fields: Any) -> None:
+        self.client.append({"t": time.time(), "kind": kind, **fields})
+
+    def fault(self, action: str, **fields: Any) -> None:
+        self.faults.append({"t": time.time(), "action": action, **fields})
+
+    def lines(self) -> abc.Iterator[dict[str, Any]]:
+        merged = [{"src": "client", **e} for e in self.client]
+        merged += [{"src": "server", **e} for e in self.server]
+        merged += [{"src": "fault", **e} for e in self.faults]
+        merged += [{"src": "request", **e} for e in self.requests]
+        merged.sort(key=lambda e: e.get("t", 0.0))
+        yield {"src": "meta", **self.meta}
+        yield from merged
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w") as f:
+            for line in self.lines():
+                f.write(json.dumps(line, default=repr) + "\n")
+
+    @classmethod
+    def load(cls, path: Path) -> RunHistory:
+        history = cls()
+        buckets = {
+            "client": history.client,
+            "server": history.server,
+            "fault": history.faults,
+            "request": history.requests,
+        }
+        with path.open() as f:
+            for raw in f:
+                if not raw.strip():
+                    continue
+                line = json.loads(raw)
+                src = line.pop("src")
+                if src == "meta":
+                    history.meta = line
+                else:
+                    buckets[src].append(line)
+        return history
+
+    def client_events(self, *kinds: str) -> list[dict[str, Any]]:
+        return [e for e in self.client if e["kind"] in kinds]

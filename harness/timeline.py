@@ -1,0 +1,110 @@
+"""Fault timelines: what happens to which hub, when and for how long, from one seed.
+
+A scenario builds its ``Timeline`` from a seeded ``random.Random`` (durations, latencies), so a seed
+names the whole run; ``to_json``/``from_json`` save and reload the resolved steps, and
+``--chaos-replay`` runs a saved timeline exactly. ``play`` applies each step at its time (seconds
+after the start), clears it after its duration, and records both in the run history. Network
+faults go through Toxiproxy (one proxy per hub); server faults through the simulator's control API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import abc
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .faults import REGISTRY, fault_named
+from .faults.server_side import SERVER_FAULTS, ServerFault
+from .run_history import RunHistory
+from .toxiproxy import Toxiproxy
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    at_s: float
+    fault: str
+    hub: str  # "market", "user" or "both"
+    duration_s: float | None = None  # None: left in place (until the scenario ends)
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def hubs(self) -> tuple[str, ...]:
+        return ("user", "market") if self.hub == "both" else (self.hub,)
+
+
+@dataclass(slots=True)
+class Timeline:
+    seed: int
+    steps: list[Step]
+
+    def __post_init__(self) -> None:
+        for step in self.steps:
+            if step.fault not in REGISTRY and step.fault not in SERVER_FAULTS:
+                raise ValueError(f"unknown fault {step.fault!r} in timeline")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"seed": self.seed, "steps": [asdict(s) for s in self.steps]}
+
+    @classmethod
+    def from_json(cls, body: dict[str, Any]) -> Timeline:
+        return cls(int(body["seed"]), [Step(**s) for s in body["steps"]])
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(self.to_json(), indent=2))
+
+    @classmethod
+    def load(cls, path: Path) -> Timeline:
+        return cls.from_json(json.loads(path.read_text()))
+
+    @property
+    def end_s(self) -> float:
+        return max((s.at_s + (s.duration_s or 0.0) for s in self.steps), default=0.0)
+
+
+class Player:
+    """Plays a timeline against Toxiproxy proxies (by hub) and the simulator's control API."""
+
+    def __init__(
+        self, toxiproxy: Toxiproxy, proxies: abc.Mapping[str, str], control_url: str, history: RunHistory
+    ) -> None:
+        self.toxiproxy = toxiproxy
+        self.proxies = proxies
+        self.control_url = control_url
+        self.history = history
+
+    async def play(self, timeline: Timeline) -> None:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        events: list[tuple[float, int, str, Step]] = []
+        for index, step in enumerate(timeline.steps):
+            events.append((step.at_s, index, "apply", step))
+            if step.duration_s is not None:
+                events.append((step.at_s + step.duration_s, index, "clear", step))
+        for at, _, action, step in sorted(events, key=lambda e: (e[0], e[2] == "apply", e[1])):
+            delay = start + at - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            await self._do(action, step)
+
+    async def _do(self, action: str, step: Step) -> None:
+        for hub in step.hubs():
+            if step.fault in SERVER_FAULTS:
+                fault: Any = SERVER_FAULTS[step.fault](**step.params)
+                target = self.control_url
+            else:
+                fault = fault_named(step.fault, **step.params)
+                target = self.proxies[hub]
+            self.history.fault(action, fault=step.fault, hub=hub, params=step.params)
+            if isinstance(fault, ServerFault):
+                await (fault.apply(target, hub) if action == "apply" else fault.clear(target, hub))
+            else:
+                await (
+                    fault.apply(self.toxiproxy, target)
+                    if action == "apply"
+                    else fault.clear(self.toxiproxy, target)
+                )
+
+    async def clear_all(self) -> None:
+        await self.toxiproxy.reset()

@@ -1,0 +1,40 @@
+"""Network partitions between the client and one hub (T4): both directions silent, sockets open."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness import checks
+from harness.chaos import ACCOUNT, ChaosRun
+from harness.timeline import Step
+
+pytestmark = pytest.mark.chaos
+
+
+async def test_partition_of_the_market_hub_is_detected_and_healed_with_no_silent_loss(
+    chaos: ChaosRun,
+) -> None:
+    client = chaos.reference_client()
+    await client.connect()
+    await client.subscribe("quotes", chaos.contract)
+    await client.subscribe("trades", chaos.contract)
+    await client.subscribe("user", ACCOUNT)
+    timeline = chaos.timeline(
+        lambda rng: [
+            Step(round(rng.uniform(0.8, 1.2), 2), "partition", "market", round(rng.uniform(2.5, 3.5), 2))
+        ]
+    )
+    await chaos.play(timeline)
+    await chaos.finish(client, settle_s=3.0)
+    chaos.check(
+        [
+            checks.detected_within(chaos.history, "partition", 2.0 + 0.5),
+            checks.recovered_within(chaos.history, 4.0, {"GatewayQuote": [chaos.contract]}),
+            checks.no_silent_loss(chaos.history),
+            checks.untouched(chaos.history, "user"),
+            checks.connected_at_end(chaos.history),
+            checks.no_duplicate_subscriptions(chaos.history),
+            checks.token_never_in_url(chaos.history),
+            checks.no_deadlock(chaos.history, 5.0),
+        ]
+    )
