@@ -1,16 +1,20 @@
 # The two commands of the README, and a few helpers. Every target does its own set-up.
-.PHONY: run test setup lint bench clean
+.PHONY: run demo test setup lint bench clean
 
 PY := .venv/bin/python
 
 setup:
 	@bash scripts/bootstrap.sh
 
-# Main job: start the simulator, connect a real third-party client, show the live stream.
+# Main job: the chaos catalogue against the reference client, real Toxiproxy; report in reports/latest.
 run: setup
+	@.venv/bin/pytest scenarios -m chaos $(ARGS)
+
+# The simulator streaming to a real third-party client, live in the terminal.
+demo: setup
 	@$(PY) -m harness.demo $(ARGS)
 
-# Everything CI runs: lint, types, unit + property + integration + interop tests.
+# Everything CI runs: lint, types, unit + property + integration + interop tests, the chaos catalogue.
 test: setup
 	@bash scripts/test.sh $(ARGS)
 
@@ -24,4 +28,4 @@ bench: setup
 	@$(PY) benchmarks/bench_clients.py
 
 clean:
-	rm -rf .venv .venvs .mypy_cache .ruff_cache .pytest_cache .hypothesis reports/demo
+	rm -rf .venv .venvs .tools .mypy_cache .ruff_cache .pytest_cache .hypothesis reports/demo

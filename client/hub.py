@@ -223,9 +223,10 @@ class HubConnection:
             self.last_error = None
             self._set_state(HubState.CONNECTED)
             reason, closed = await session.ended
-            await self._teardown(session, reason)
             if self._stop.is_set():
+                await self._teardown(session, reason)
                 return
+            # Report the loss now; closing a dead socket can take a while and must not delay it.
             self.last_error = reason
             self.metrics.count("reconnects")
             refused = (
@@ -234,7 +235,10 @@ class HubConnection:
             if refused and self.config.honor_allow_reconnect:
                 self.last_error = f"server closed without allowReconnect: {reason}"
                 self._set_state(HubState.FAILED, self.last_error)
+                await self._teardown(session, reason)
                 return
+            self._set_state(HubState.RECONNECTING, reason)
+            await self._teardown(session, reason)
 
     async def _probe(self, session: Session) -> None:
         """One heartbeat round trip before reporting CONNECTED: the hub answers, not just the socket."""
@@ -329,8 +333,8 @@ class HubConnection:
         if self._session is session:
             self._session = None
             self.on_lost()
-        if session.writer is not None:  # let it write what is queued (a Close) first
-            await asyncio.wait([session.writer], timeout=1.0)
+        if session.writer is not None:  # let it write what is queued (a Close) first, briefly
+            await asyncio.wait([session.writer], timeout=0.2)
         await self._tasks.cancel_all()
         if not session.ws.closed:
             await session.ws.close()

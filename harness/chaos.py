@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
 import sys
 import time
@@ -108,10 +109,15 @@ class ChaosRun:
         for name in await self.toxiproxy.proxies():
             await self.toxiproxy.delete_proxy(name)
         port = self.simulator.url.rsplit(":", 1)[1]
-        for hub in ("user", "market"):
-            proxy = await self.toxiproxy.create_proxy(hub, f"127.0.0.1:{port}")
+        # With Toxiproxy in a container (docker compose): how it reaches the host's simulator, and
+        # the published ports it listens on for the client (user hub, market hub).
+        upstream_host = os.environ.get("FAULTLINE_PROXY_UPSTREAM_HOST", "127.0.0.1")
+        fixed = [p for p in os.environ.get("FAULTLINE_PROXY_PORTS", "").split(",") if p.strip()]
+        for index, hub in enumerate(("user", "market")):
+            listen = f"0.0.0.0:{fixed[index]}" if len(fixed) == 2 else "127.0.0.1:0"
+            proxy = await self.toxiproxy.create_proxy(hub, f"{upstream_host}:{port}", listen)
             self.proxies[hub] = proxy.name
-            self.proxy_urls[hub] = proxy.url(f"/hubs/{hub}")
+            self.proxy_urls[hub] = f"http://127.0.0.1:{proxy.port}/hubs/{hub}"
         self.contracts = await self._contracts()
         return self
 
@@ -181,6 +187,16 @@ class ChaosRun:
     async def play(self, timeline: Timeline) -> None:
         self.played = timeline
         await Player(self.toxiproxy, self.proxies, self.simulator.url, self.history).play(timeline)
+
+    async def server_subscriptions(self, hub: str) -> list[list[Any]]:
+        """What the simulator holds now for the open connections of ``hub``, concatenated."""
+        params = {"hub": hub, "open": "true"}
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http,
+            http.get(f"{self.simulator.url}/_sim/connections", params=params) as response,
+        ):
+            rows = (await response.json())["connections"]
+        return [sub for row in rows for sub in row.get("subscriptions", [])]
 
     async def finish(self, adapter: ReferenceAdapter, settle_s: float = 1.0) -> None:
         """Let the streams run ``settle_s`` more, then close the client and collect the server's side."""

@@ -208,3 +208,20 @@ def connected_at_end(history: RunHistory) -> Verdict:
             last[e["hub"]] = e["data"]["to"]
     down = {hub: state for hub in ("user", "market") if (state := last[hub]) != "connected"}
     return Verdict("connected_at_end", not down, f"not connected: {down}" if down else "both hubs connected")
+
+
+def counter_between(history: RunHistory, name: str, low: int, high: int) -> Verdict:
+    """The client's counter ``name`` ended between ``low`` and ``high`` (inclusive)."""
+    samples = [e["counters"].get(name, 0) for e in history.client_events("metrics")]
+    if not samples:
+        return Verdict(f"{name}_between", False, "no metrics sampled: nothing was tested")
+    final = samples[-1]
+    return Verdict(f"{name}_between_{low}_{high}", low <= final <= high, f"{name} = {final}")
+
+
+def failed_visibly(history: RunHistory, hub: str, reason: str) -> Verdict:
+    """``hub`` ended FAILED, and the reason it gives names ``reason``."""
+    failed = [e for e in history.client_events("state") if e["hub"] == hub and e["data"]["to"] == "failed"]
+    ok = bool(failed) and reason in (failed[-1]["data"].get("reason") or "")
+    detail = failed[-1]["data"].get("reason") if failed else f"{hub} never FAILED"
+    return Verdict(f"{hub}_failed_visibly", ok, str(detail))

@@ -3,7 +3,8 @@
 - ``server_close``: the hub closes every connection with a Close message (``error``,
   ``allow_reconnect``), as a restarting or rejecting ASP.NET Core server does;
 - ``server_abort``: the hub drops every connection's TCP without a Close (``reset`` for an RST);
-- ``expire_tokens``: every issued token expires now, so reconnects need a fresh one.
+- ``expire_tokens``: every issued token expires now, so reconnects need a fresh one;
+- ``burst``: the market streams run ``factor`` times faster for ``duration`` seconds.
 """
 
 from __future__ import annotations
@@ -79,3 +80,13 @@ class ExpireTokens(ServerFault):
 
     async def apply(self, control_url: str, hub: str) -> None:
         await _post(f"{control_url}/_sim/tokens/expire", {})
+
+
+class Burst(ServerFault):
+    """``burst``: the market's rates multiplied by ``factor`` for ``duration`` seconds (all kinds)."""
+
+    name = "burst"
+
+    async def apply(self, control_url: str, hub: str) -> None:
+        body = {"factor": self.params.get("factor", 20), "duration": self.params.get("duration", 2)}
+        await _post(f"{control_url}/_sim/market/bursts", body)

@@ -1,0 +1,160 @@
+"""Failures that start in the client's own code path: callbacks that throw and churn (R6, R7, R9,
+T8), subscription races during reconnects (R13, T7, T9), connecting to a hub that is down (R1, R8,
+R14)."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+
+import pytest
+
+from client import CallbackPolicy, ClientError, Event
+from harness import checks
+from harness.chaos import ACCOUNT, ChaosRun
+from harness.checks import Verdict
+from harness.timeline import Step
+
+pytestmark = pytest.mark.chaos
+
+
+async def test_r6_r9_t8_a_throwing_callback_and_callback_churn_during_a_partition(chaos: ChaosRun) -> None:
+    policy = CallbackPolicy(breaker_failures=3, breaker_cooldown_s=1.0, error_log_interval_s=1.0)
+    client = chaos.reference_client(callbacks=policy)
+
+    def broken(event: Event) -> None:
+        raise RuntimeError("a bug in someone's strategy")
+
+    client.add_callback("quote", broken)
+    await client.connect()
+    await client.subscribe("quotes", chaos.contract)
+    await client.subscribe("trades", chaos.contract)
+    stop = asyncio.Event()
+
+    async def churn() -> None:  # register and drop callbacks all through the run (T8)
+        while not stop.is_set():
+            handles = [client.add_callback("trade", lambda e: None) for _ in range(10)]
+            await asyncio.sleep(0.02)
+            for handle in handles:
+                client.remove_callback(handle)
+
+    churner = asyncio.create_task(churn())
+    await chaos.play(chaos.timeline(lambda rng: [Step(1.0, "partition", "market", 2.5)]))
+    await chaos.finish(client, settle_s=2.5)
+    stop.set()
+    await churner
+    registered = client.client.callbacks.count("trade")
+    chaos.check(
+        [
+            checks.no_silent_loss(chaos.history),  # the recording callbacks never noticed the broken one
+            checks.counter_between(chaos.history, "callback_errors", 3, 3 * 12),  # the breaker held it back
+            checks.counter_between(chaos.history, "callbacks_skipped_open_breaker", 1, 10**6),
+            checks.tasks_bounded(chaos.history, 20),
+            Verdict(
+                "callbacks_unregistered",
+                registered <= 1,
+                f"{registered} trade callbacks left (the recorder's)",
+            ),
+            checks.connected_at_end(chaos.history),
+        ]
+    )
+
+
+async def test_r13_t7_t9_subscription_races_during_reconnects_converge(chaos: ChaosRun) -> None:
+    client = chaos.reference_client()
+    await client.connect()
+    await client.subscribe("user", ACCOUNT)
+    rng = random.Random(chaos.seed)
+    intended: dict[tuple[str, str], bool] = {}
+
+    async def churn() -> None:
+        operations = []
+        for _ in range(200):
+            stream, contract, on = (
+                rng.choice(("quotes", "trades", "depth")),
+                rng.choice(chaos.contracts),
+                rng.random() < 0.6,
+            )
+            intended[(stream, contract)] = on
+            operations.append(
+                client.subscribe(stream, contract) if on else client.unsubscribe(stream, contract)
+            )
+        await asyncio.gather(*operations, return_exceptions=True)
+
+    steps = [
+        Step(0.8, "reset", "market", 0.3),
+        Step(2.0, "server_close", "market", params={"allow_reconnect": True}),
+    ]
+    player = asyncio.create_task(chaos.play(chaos.timeline(lambda _: steps)))
+    for _ in range(4):
+        await churn()
+        await asyncio.sleep(0.4)
+    await player
+    await asyncio.sleep(2.0)  # the reconciler's last steps, after the last reconnect
+    targets = {"quotes": "GatewayQuote", "trades": "GatewayTrade", "depth": "GatewayDepth"}
+    wanted = sorted([targets[s], c] for (s, c), on in intended.items() if on)
+    held = await chaos.server_subscriptions("market")
+    await chaos.finish(client, settle_s=0.5)
+    chaos.check(
+        [
+            Verdict(
+                "server_set_equals_intended",
+                sorted(held) == wanted,
+                f"held {len(held)}, intended {len(wanted)}",
+            ),
+            Verdict(
+                "no_duplicate_server_rows", len(held) == len({tuple(h) for h in held}), f"{len(held)} rows"
+            ),
+            checks.no_duplicate_subscriptions(chaos.history),
+            checks.connected_at_end(chaos.history),
+        ]
+    )
+
+
+async def test_r1_r8_r14_connecting_to_a_hub_that_is_down_fails_in_time_and_tells_the_truth(
+    chaos: ChaosRun,
+) -> None:
+    client = chaos.reference_client()
+    player = asyncio.create_task(chaos.play(chaos.timeline(lambda rng: [Step(0.0, "refuse", "market", 3.0)])))
+    await asyncio.sleep(0.2)
+    started = time.monotonic()
+    try:
+        await client.client.connect(timeout_s=1.0)
+        outcome = "connected"
+    except ClientError as exc:
+        outcome = str(exc)
+    took = time.monotonic() - started
+    state_during = client.client.state("market").value
+    await player
+    await client.client.connect(timeout_s=5.0)  # the hub is back: connect() now succeeds
+    await client.subscribe("quotes", chaos.contract)
+    await chaos.finish(client, settle_s=1.0)
+    market_states = [e["data"]["to"] for e in chaos.history.client_events("state") if e["hub"] == "market"]
+    first_connected = market_states.index("connected") if "connected" in market_states else -1
+    chaos.check(
+        [
+            Verdict(
+                "connect_failed_in_time",
+                "market" in outcome and took < 1.5,
+                f"{outcome!r} after {took:.2f} s",
+            ),
+            Verdict(
+                "state_told_the_truth",
+                state_during in ("connecting", "reconnecting"),
+                f"market was {state_during}",
+            ),
+            Verdict(
+                "never_connected_while_down",
+                first_connected >= 0
+                and all(
+                    e["t"] > chaos.history.faults[-1]["t"]
+                    for e in chaos.history.client_events("state")
+                    if e["hub"] == "market" and e["data"]["to"] == "connected"
+                ),
+                f"market states: {market_states}",
+            ),
+            checks.untouched(chaos.history, "user"),
+            checks.connected_at_end(chaos.history),
+        ]
+    )

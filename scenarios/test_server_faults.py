@@ -1,0 +1,111 @@
+"""What only the server can do: Close messages with and without allowReconnect (R12), tokens that
+expire under load (R3, T6), bursts far above the consumer's speed (R5, R15, R16, T1)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from client import DispatchPolicy, Event
+from harness import checks
+from harness.chaos import ACCOUNT, ChaosRun
+from harness.timeline import Step
+
+pytestmark = pytest.mark.chaos
+
+
+async def test_r12_a_close_allowing_reconnect_reconnects(chaos: ChaosRun) -> None:
+    client = chaos.reference_client()
+    await client.connect()
+    await client.subscribe("quotes", chaos.contract)
+    params = {"error": "Server is restarting", "allow_reconnect": True}
+    await chaos.play(chaos.timeline(lambda rng: [Step(1.0, "server_close", "market", params=params)]))
+    await chaos.finish(client, settle_s=2.5)
+    chaos.check(
+        [
+            checks.detected_within(chaos.history, "server_close", 0.5),
+            checks.recovered_within(chaos.history, 3.0, {"GatewayQuote": [chaos.contract]}),
+            checks.no_silent_loss(chaos.history),
+            checks.connected_at_end(chaos.history),
+        ]
+    )
+
+
+async def test_r12_a_close_refusing_reconnect_fails_visibly_and_spares_the_other_hub(chaos: ChaosRun) -> None:
+    client = chaos.reference_client()
+    await client.connect()
+    await client.subscribe("user", ACCOUNT)
+    params = {"error": "Account suspended", "allow_reconnect": False}
+    await chaos.play(chaos.timeline(lambda rng: [Step(1.0, "server_close", "market", params=params)]))
+    await chaos.finish(client, settle_s=1.5)
+    chaos.check(
+        [
+            checks.failed_visibly(chaos.history, "market", "Account suspended"),
+            checks.untouched(chaos.history, "user"),
+            checks.no_deadlock(chaos.history, 5.0),
+        ]
+    )
+
+
+async def test_r3_t6_tokens_expiring_under_load_are_replaced_on_reconnect(chaos: ChaosRun) -> None:
+    client = chaos.reference_client()
+    await client.connect()
+    await client.subscribe("quotes", chaos.contract)
+    await client.subscribe("trades", chaos.contract)
+    await client.subscribe("user", ACCOUNT)
+    steps = [
+        Step(0.5, "burst", "market", params={"factor": 10, "duration": 3}),
+        Step(1.0, "expire_tokens", "market"),
+        Step(1.1, "server_abort", "both"),
+    ]
+    await chaos.play(chaos.timeline(lambda rng: steps))
+    await chaos.finish(client, settle_s=3.0)
+    fingerprints = {
+        (r.get("token") or {}).get("fingerprint")
+        for r in chaos.history.requests
+        if "/hubs/" in r["requestLine"]
+    }
+    chaos.check(
+        [
+            checks.recovered_within(chaos.history, 4.0, {"GatewayQuote": [chaos.contract]}),
+            checks.no_silent_loss(chaos.history),
+            checks.token_never_in_url(chaos.history),
+            checks.connected_at_end(chaos.history),
+            checks.Verdict(
+                "fresh_token_after_expiry",
+                len(fingerprints - {None}) >= 2,
+                f"{len(fingerprints)} token(s) seen on hub requests",
+            ),
+        ]
+    )
+
+
+async def test_r5_r15_r16_t1_a_burst_past_a_slow_consumer_stays_bounded_and_nothing_is_lost_silently(
+    chaos: ChaosRun,
+) -> None:
+    client = chaos.reference_client(dispatch=DispatchPolicy(trade_queue=200, depth_queue=200, user_queue=50))
+
+    async def slow(event: Event) -> None:
+        await asyncio.sleep(0.002)
+
+    for kind in ("trade", "depth"):
+        client.add_callback(kind, slow)
+    await client.connect()
+    for stream in ("quotes", "trades", "depth"):
+        for contract in chaos.contracts:
+            await client.subscribe(stream, contract)
+    await client.subscribe("user", ACCOUNT)
+    await chaos.play(
+        chaos.timeline(lambda rng: [Step(0.5, "burst", "market", params={"factor": 60, "duration": 3})])
+    )
+    await chaos.finish(client, settle_s=2.0)
+    chaos.check(
+        [
+            checks.no_silent_loss(chaos.history),
+            checks.queues_bounded(chaos.history, 200 + 200 + 50 + len(chaos.contracts) + 10),
+            checks.tasks_bounded(chaos.history, 20),
+            checks.untouched(chaos.history, "user"),
+            checks.no_deadlock(chaos.history, 5.0),
+        ]
+    )

@@ -1,0 +1,175 @@
+"""Every checker passes a good history and fails a crafted bad one: none of them cannot fail."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from harness import checks
+from harness.run_history import RunHistory
+
+Q = "GatewayQuote"
+
+
+def sent(seqs: range, t: float = 1.0) -> list[dict[str, Any]]:
+    return [
+        {"t": t, "target": Q, "key": "C", "seq": n, "connectionId": "a", "hub": "market", "type": 1}
+        for n in seqs
+    ]
+
+
+def seen(seqs: list[int], t: float = 2.0) -> list[dict[str, Any]]:
+    return [{"t": t, "kind": "quote", "target": Q, "key": "C", "seq": n} for n in seqs]
+
+
+def state(hub: str, t: float, old: str, new: str) -> dict[str, Any]:
+    return {"t": t, "kind": "state", "hub": hub, "data": {"from": old, "to": new, "reason": None}}
+
+
+def history(**parts: Any) -> RunHistory:
+    run = RunHistory(meta={"end": 10.0, **parts.pop("meta", {})})
+    for name, value in parts.items():
+        setattr(run, name, value)
+    return run
+
+
+def test_no_silent_loss_accepts_reported_gaps_and_catches_unreported_ones() -> None:
+    gap = {
+        "t": 2.0,
+        "kind": "gap",
+        "key": "C",
+        "data": {"cause": "seq", "target": Q, "after": 3, "before": 7},
+    }
+    good = history(server=sent(range(1, 10)), client=[*seen([1, 2, 3, 7, 8, 9]), gap])
+    assert checks.no_silent_loss(good).ok
+    bad = history(server=sent(range(1, 10)), client=seen([1, 2, 3, 7, 8, 9]))
+    verdict = checks.no_silent_loss(bad)
+    assert not verdict.ok
+    assert "GatewayQuote/C': 3" in verdict.detail
+
+
+def test_no_silent_loss_counts_coalesced_quotes_and_queue_drops_as_reported() -> None:
+    metrics = {"t": 3.0, "kind": "metrics", "queued": 0, "tasks": 1, "counters": {"quotes_coalesced": 2}}
+    assert checks.no_silent_loss(history(server=sent(range(1, 6)), client=[*seen([1, 4, 5]), metrics])).ok
+    drop = {
+        "t": 2.0,
+        "kind": "gap",
+        "key": "C",
+        "data": {"cause": "trade queue full", "target": Q, "dropped": 1},
+    }
+    assert not checks.no_silent_loss(history(server=sent(range(1, 6)), client=[*seen([1, 4, 5]), drop])).ok
+
+
+def test_no_silent_loss_ignores_the_last_second_and_refuses_an_empty_run() -> None:
+    assert (
+        checks.no_silent_loss(history(server=sent(range(1, 4), t=9.5), client=[])).ok is False
+    )  # nothing tested
+    assert checks.no_silent_loss(
+        history(server=[*sent(range(1, 3)), *sent(range(3, 6), t=9.5)], client=seen([1, 2]))
+    ).ok
+
+
+def test_detected_within_needs_the_hub_to_leave_connected_in_time() -> None:
+    faults = [{"t": 1.0, "action": "apply", "fault": "partition", "hub": "market", "params": {}}]
+    quick = history(
+        faults=faults,
+        client=[
+            state("market", 0.5, "connecting", "connected"),
+            state("market", 2.0, "connected", "reconnecting"),
+        ],
+    )
+    assert checks.detected_within(quick, "partition", 1.5).ok
+    slow = history(
+        faults=faults,
+        client=[
+            state("market", 0.5, "connecting", "connected"),
+            state("market", 4.0, "connected", "reconnecting"),
+        ],
+    )
+    assert not checks.detected_within(slow, "partition", 1.5).ok
+    never = history(faults=faults, client=[state("market", 0.5, "connecting", "connected")])
+    assert "never" in checks.detected_within(never, "partition", 1.5).detail
+    assert not checks.detected_within(history(), "partition", 1.5).ok
+
+
+def test_recovered_within_wants_the_hub_back_and_its_streams_flowing() -> None:
+    changes = [
+        state("market", 0.5, "connecting", "connected"),
+        state("market", 2.0, "connected", "reconnecting"),
+        state("market", 3.0, "reconnecting", "connected"),
+    ]
+    flowing = history(client=[*changes, *seen([5], t=3.5)])
+    assert checks.recovered_within(flowing, 2.0, {Q: ["C"]}).ok
+    silent = history(client=[*changes, *seen([5], t=1.0)])
+    assert "silent" in checks.recovered_within(silent, 2.0, {Q: ["C"]}).detail
+    never_back = history(client=changes[:2])
+    assert not checks.recovered_within(never_back, 2.0).ok
+
+
+def test_no_duplicate_subscriptions_catches_a_second_subscribe() -> None:
+    good = {
+        "a": [
+            ["SubscribeContractQuotes", ["C"]],
+            ["UnsubscribeContractQuotes", ["C"]],
+            ["SubscribeContractQuotes", ["C"]],
+        ]
+    }
+    assert checks.no_duplicate_subscriptions(history(meta={"subscribe_calls": good})).ok
+    bad = {"a": [["SubscribeContractQuotes", ["C"]], ["SubscribeContractQuotes", ["C"]]]}
+    assert not checks.no_duplicate_subscriptions(history(meta={"subscribe_calls": bad})).ok
+
+
+def test_token_never_in_url_catches_a_query_token() -> None:
+    header = {"t": 1.0, "requestLine": "GET /hubs/market?id=x HTTP/1.1", "token": {"source": "header"}}
+    query = {
+        "t": 1.0,
+        "requestLine": "GET /hubs/market?id=x&access_token=*** HTTP/1.1",
+        "token": {"source": "query"},
+    }
+    assert checks.token_never_in_url(history(requests=[header])).ok
+    assert not checks.token_never_in_url(history(requests=[header, query])).ok
+    assert not checks.token_never_in_url(history()).ok
+
+
+def test_bounds_on_queues_tasks_and_closing() -> None:
+    samples = [{"t": 1.0, "kind": "metrics", "queued": q, "tasks": 12, "counters": {}} for q in (3, 40)]
+    assert checks.queues_bounded(history(client=samples), 50).ok
+    assert not checks.queues_bounded(history(client=samples), 10).ok
+    assert not checks.tasks_bounded(history(client=samples), 11).ok
+    assert checks.no_deadlock(history(meta={"close_s": 0.2}), 5).ok
+    assert not checks.no_deadlock(history(meta={"close_s": None}), 5).ok
+
+
+def test_untouched_and_connected_at_end() -> None:
+    steady = history(
+        client=[state("user", 0.5, "connecting", "connected"), state("user", 10.5, "connected", "closed")]
+    )
+    assert checks.untouched(steady, "user").ok
+    bumped = history(
+        client=[
+            state("user", 0.5, "connecting", "connected"),
+            state("user", 3.0, "connected", "reconnecting"),
+        ]
+    )
+    assert not checks.untouched(bumped, "user").ok
+    both = history(
+        client=[
+            state("user", 0.5, "connecting", "connected"),
+            state("market", 0.5, "connecting", "connected"),
+        ]
+    )
+    assert checks.connected_at_end(both).ok
+    assert not checks.connected_at_end(bumped).ok
+
+
+def test_a_saved_history_checks_the_same_offline(tmp_path: Path) -> None:
+    gap = {
+        "t": 2.0,
+        "kind": "gap",
+        "key": "C",
+        "data": {"cause": "seq", "target": Q, "after": 3, "before": 7},
+    }
+    run = history(server=sent(range(1, 10)), client=[*seen([1, 2, 3, 7, 8, 9]), gap])
+    run.save(tmp_path / "history.jsonl")
+    again = RunHistory.load(tmp_path / "history.jsonl")
+    assert checks.no_silent_loss(again) == checks.no_silent_loss(run)
