@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import random
 import sys
@@ -36,7 +37,9 @@ from .checks import Verdict
 from .processes import SimulatorProcess
 from .run_history import RunHistory
 from .timeline import Player, Step, Timeline
-from .toxiproxy import Toxiproxy
+from .toxiproxy import Toxiproxy, ToxiproxyError
+
+log = logging.getLogger(__name__)
 
 ACCOUNT = 12345
 SIMULATOR_FLAGS = (
@@ -105,9 +108,9 @@ class ChaosRun:
         for stale in ("send-history.jsonl", "history.jsonl", "verdicts.json"):
             (self.directory / stale).unlink(missing_ok=True)
         await asyncio.to_thread(self.simulator.start)
-        await self.toxiproxy.reset()
-        for name in await self.toxiproxy.proxies():
+        for name in await self.toxiproxy.proxies():  # a previous run's, if it could not clean up
             await self.toxiproxy.delete_proxy(name)
+        await self.toxiproxy.reset()
         port = self.simulator.url.rsplit(":", 1)[1]
         # With Toxiproxy in a container (docker compose): how it reaches the host's simulator, and
         # the published ports it listens on for the client (user hub, market hub).
@@ -124,18 +127,23 @@ class ChaosRun:
     async def __aexit__(self, *exc: object) -> None:
         for sampler in self._samplers:
             sampler.cancel()
-        for adapter in self._adapters:
-            await adapter.close()
         try:
-            await self.toxiproxy.reset()
+            for adapter in self._adapters:
+                await adapter.close()
+            # Deleting a proxy closes its connections at once; removing toxics first (reset) would
+            # flush held data into sockets nobody reads, which can hang Toxiproxy's API.
             for name in self.proxies.values():
                 await self.toxiproxy.delete_proxy(name)
+            await self.toxiproxy.reset()
+        except ToxiproxyError as error:
+            log.error("toxiproxy did not clean up after %s: %s", self.name, error)
+            self.history.meta["cleanup_error"] = str(error)
         finally:
             await self.toxiproxy.close()
             await asyncio.to_thread(self.simulator.stop)
-        if not self._checked:  # the scenario failed before its checks: keep what there is
-            self.history.meta["error"] = repr(exc[1]) if len(exc) > 1 else None
-            report.write_scenario(self.directory, self.name, self.history, [], self.replay_command)
+            if not self._checked:  # the scenario failed before its checks: keep what there is
+                self.history.meta["error"] = repr(exc[1]) if len(exc) > 1 else None
+                report.write_scenario(self.directory, self.name, self.history, [], self.replay_command)
 
     async def _contracts(self) -> list[str]:
         tokens = GatewayTokens(self.simulator.url, "sim", "sim-api-key-0001")
@@ -159,13 +167,9 @@ class ChaosRun:
     # -- the scenario's tools -------------------------------------------------------------------
 
     def reference_client(self, **config_changes: Any) -> ReferenceAdapter:
-        config = client_config(
-            self.simulator.url,
-            self.proxy_urls["user"],
-            self.proxy_urls["market"],
-            self.seed,
-            **config_changes,
-        )
+        seed = config_changes.pop("seed", self.seed)
+        urls = (self.simulator.url, self.proxy_urls["user"], self.proxy_urls["market"])
+        config = client_config(*urls, seed, **config_changes)
         adapter = ReferenceAdapter(
             config, GatewayTokens(self.simulator.url, "sim", "sim-api-key-0001"), self.history
         )

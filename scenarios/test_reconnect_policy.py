@@ -1,0 +1,100 @@
+"""Reconnect policy under a long outage (R4) and callbacks that reach back into the client while
+faults happen (R7)."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+
+import pytest
+
+from client import BackoffPolicy, Event
+from harness import checks
+from harness.chaos import ChaosRun
+from harness.checks import Verdict
+from harness.timeline import Step
+
+pytestmark = pytest.mark.chaos
+
+
+async def test_r4_a_herd_of_clients_backs_off_with_jitter_and_one_told_to_gives_up(chaos: ChaosRun) -> None:
+    herd = [
+        chaos.reference_client(seed=chaos.seed + n, backoff=BackoffPolicy(initial_s=0.2, max_s=1.0))
+        for n in range(8)
+    ]
+    quitter = chaos.reference_client(backoff=BackoffPolicy(initial_s=0.1, max_s=0.2, max_attempts=3))
+    for client in [*herd, quitter]:
+        await client.connect()
+    await chaos.play(chaos.timeline(lambda rng: [Step(0.5, "refuse", "market", 4.0)]))
+    await asyncio.sleep(3.0)  # the herd reconnects once the market is back
+    negotiates = [
+        r["t"] for r in await _requests(chaos) if r["requestLine"].startswith("POST /hubs/market/negotiate")
+    ]
+    outage_start = chaos.history.faults[0]["t"]
+    retries = sorted(t - outage_start for t in negotiates if t > outage_start)
+    firsts = retries[: len(herd)]
+    quitter_state = quitter.client.state("market").value
+    for client in [*herd[1:], quitter]:
+        await client.close()
+    await chaos.finish(herd[0], settle_s=0.5)
+    spread = statistics.pstdev(firsts) if len(firsts) > 1 else 0.0
+    chaos.check(
+        [
+            Verdict(
+                "herd_spread_out",
+                spread > 0.03,
+                f"first retries {[round(t, 2) for t in firsts]}, stdev {spread:.3f} s",
+            ),
+            Verdict(
+                "capped_backoff",
+                len(retries) <= len(herd) * (4.0 / 0.2 + 2),
+                f"{len(retries)} market negotiates during the outage",
+            ),
+            Verdict(
+                "quitter_failed_visibly",
+                quitter_state == "failed",
+                f"max_attempts=3 client is {quitter_state}",
+            ),
+            checks.recovered_within(chaos.history, 3.0),
+        ]
+    )
+
+
+async def _requests(chaos: ChaosRun) -> list[dict[str, object]]:
+    import aiohttp
+
+    async with aiohttp.ClientSession() as http, http.get(f"{chaos.simulator.url}/_sim/requests") as response:
+        requests: list[dict[str, object]] = (await response.json())["requests"]
+        return requests
+
+
+async def test_r7_callbacks_that_subscribe_and_register_during_faults_never_deadlock(chaos: ChaosRun) -> None:
+    client = chaos.reference_client()
+    other = chaos.contracts[1]
+    calls = 0
+
+    async def reentrant(event: Event) -> None:
+        nonlocal calls
+        calls += 1
+        handle = client.add_callback("trade", lambda e: None)
+        if calls % 2:
+            await client.subscribe("trades", other)
+        else:
+            await client.unsubscribe("trades", other)
+        client.remove_callback(handle)
+
+    client.add_callback("quote", reentrant)
+    await client.connect()
+    await client.subscribe("quotes", chaos.contract)
+    steps = [Step(1.0, "reset", "market", 0.3), Step(2.0, "latency", "market", 1.0, {"ms": 150})]
+    await chaos.play(chaos.timeline(lambda rng: steps))
+    await chaos.finish(client, settle_s=2.0)
+    chaos.check(
+        [
+            Verdict("reentrant_calls_ran", calls >= 10, f"{calls} re-entrant dispatches"),
+            checks.no_deadlock(chaos.history, 5.0),
+            checks.counter_between(chaos.history, "callback_timeouts", 0, 2),
+            checks.no_duplicate_subscriptions(chaos.history),
+            checks.connected_at_end(chaos.history),
+        ]
+    )
