@@ -69,8 +69,9 @@ class Dispatcher:
 
     def event_for(
         self, hub: str, target: str, arguments: abc.Sequence[Any], headers: abc.Mapping[str, str], now: float
-    ) -> Event:
-        """Classify an invocation from ``hub`` as an Event (and note any ``seq`` gap)."""
+    ) -> Event | None:
+        """Classify an invocation from ``hub`` as an Event (and note any ``seq`` gap); None for a
+        duplicate of a message already seen (same or older ``seq``), which is dropped and counted."""
         kind = MARKET_KINDS.get(target) if hub == "market" else USER_KINDS.get(target)
         key: str | None = None
         data: Any = arguments
@@ -84,8 +85,8 @@ class Dispatcher:
         else:
             kind = "other"
         seq = _seq(headers)
-        if seq is not None:
-            self._check_seq(target, key, seq)
+        if seq is not None and not self._check_seq(target, key, seq):
+            return None  # a duplicate
         return Event(kind, key, data, now, seq, hub)
 
     def offer_invocations(
@@ -98,6 +99,8 @@ class Dispatcher:
         if hub != "market":
             for index, message in enumerate(messages):
                 event = self.event_for(hub, message.target, message.arguments, message.headers, now)
+                if event is None:
+                    continue
                 if event.kind == "other":
                     self.offer_market(event)
                 elif not self.try_offer_user(event):
@@ -109,14 +112,17 @@ class Dispatcher:
             arguments = message.arguments
             kind = kinds.get(message.target)
             if kind is None or len(arguments) != 2:
-                self.offer_market(self.event_for(hub, message.target, arguments, message.headers, now))
+                if (
+                    other := self.event_for(hub, message.target, arguments, message.headers, now)
+                ) is not None:
+                    self.offer_market(other)
                 continue
             key = arguments[0] if type(arguments[0]) is str else str(arguments[0])
             seq = None
             if message.headers:
                 seq = _seq(message.headers)
-                if seq is not None:
-                    self._check_seq(message.target, key, seq)
+                if seq is not None and not self._check_seq(message.target, key, seq):
+                    continue  # a duplicate
             if kind != "quote":
                 self.offer_market(Event(kind, key, arguments[1], now, seq, hub))
                 continue
@@ -138,13 +144,19 @@ class Dispatcher:
         await self.offer_user(first)
         for message in messages:
             event = self.event_for(hub, message.target, message.arguments, message.headers, now)
+            if event is None:
+                continue
             if event.kind == "other":
                 self.offer_market(event)
             else:
                 await self.offer_user(event)
 
-    def _check_seq(self, target: str, key: str | None, seq: int) -> None:
+    def _check_seq(self, target: str, key: str | None, seq: int) -> bool:
+        """Note ``seq`` of a stream; False for a duplicate (or older) message, to be dropped."""
         last = self._last_seq.get((target, key))
+        if last is not None and seq <= last:
+            self._counters["duplicates_dropped"] += 1
+            return False
         self._last_seq[(target, key)] = seq
         if last is not None and seq != last + 1:
             self.metrics.count("seq_gaps")
@@ -157,6 +169,7 @@ class Dispatcher:
             }
             self._seq_gaps.append(Event("gap", key, data, asyncio.get_running_loop().time()))
             self._ready.set()
+        return True
 
     def offer_market(self, event: Event) -> None:
         self._counters["events_received"] += 1

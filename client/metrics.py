@@ -48,6 +48,7 @@ class Metrics:
         "depth_dropped",
         "depth_resyncs",
         "seq_gaps",
+        "duplicates_dropped",
         "user_backpressure",
         "callback_errors",
         "callback_timeouts",

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .faults import REGISTRY, fault_named
-from .faults.server_side import SERVER_FAULTS, ServerFault
+from .faults.server_side import SERVER_FAULTS, ServerFault, server_fault
 from .run_history import RunHistory
 from .toxiproxy import Toxiproxy
 
@@ -41,7 +41,11 @@ class Timeline:
 
     def __post_init__(self) -> None:
         for step in self.steps:
-            if step.fault not in REGISTRY and step.fault not in SERVER_FAULTS:
+            if (
+                step.fault not in REGISTRY
+                and step.fault not in SERVER_FAULTS
+                and not step.fault.startswith("server:")
+            ):
                 raise ValueError(f"unknown fault {step.fault!r} in timeline")
 
     def to_json(self) -> dict[str, Any]:
@@ -73,6 +77,7 @@ class Player:
         self.proxies = proxies
         self.control_url = control_url
         self.history = history
+        self._server_faults: dict[tuple[int, str], ServerFault] = {}  # (step id, hub) -> applied fault
 
     async def play(self, timeline: Timeline) -> None:
         loop = asyncio.get_running_loop()
@@ -90,21 +95,22 @@ class Player:
 
     async def _do(self, action: str, step: Step) -> None:
         for hub in step.hubs():
-            if step.fault in SERVER_FAULTS:
-                fault: Any = SERVER_FAULTS[step.fault](**step.params)
-                target = self.control_url
-            else:
-                fault = fault_named(step.fault, **step.params)
-                target = self.proxies[hub]
             self.history.fault(action, fault=step.fault, hub=hub, params=step.params)
-            if isinstance(fault, ServerFault):
-                await (fault.apply(target, hub) if action == "apply" else fault.clear(target, hub))
-            else:
+            if step.fault in REGISTRY:
+                network = fault_named(step.fault, **step.params)
+                proxy = self.proxies[hub]
                 await (
-                    fault.apply(self.toxiproxy, target)
+                    network.apply(self.toxiproxy, proxy)
                     if action == "apply"
-                    else fault.clear(self.toxiproxy, target)
+                    else network.clear(self.toxiproxy, proxy)
                 )
+                continue
+            key = (id(step), hub)
+            if action == "apply":
+                fault = self._server_faults[key] = server_fault(step.fault, step.params)
+                await fault.apply(self.control_url, hub)
+            elif key in self._server_faults:
+                await self._server_faults.pop(key).clear(self.control_url, hub)
 
     async def clear_all(self) -> None:
         await self.toxiproxy.reset()

@@ -9,6 +9,9 @@ POST /_sim/connections/{id}/send           {"target": str, "arguments"?: list}
 POST /_sim/connections/{id}/invoke         {"target": str, "arguments"?: list, "timeoutS"?: number}
 POST /_sim/hubs/{hub}/broadcast            {"target": str, "arguments"?: list}
 GET  /_sim/requests                        every hub/REST HTTP request seen, tokens redacted
+GET  /_sim/faults                          active server-side faults; GET /_sim/faults/types: every kind
+POST /_sim/faults                          {"fault": name, "params"?: {}, "hub"?: str, "connection"?: id}
+DELETE /_sim/faults[/{id}]                 clear one fault (or all)
 GET  /_sim/history[?since=N&limit=M&connection=ID&hub=H&target=T]
                                            the send history (``simulator.history``), oldest first
 """
@@ -22,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from .dispatch import ClientResultError
+from .faults import REGISTRY, ActiveFault, FaultError, make_fault
 from .history import entry_json
 from .recording import dumps
 from .session import HubSession
@@ -111,6 +115,11 @@ class ControlApi:
             web.post("/_sim/hubs/{hub}/broadcast", self.broadcast),
             web.get("/_sim/requests", self.requests),
             web.get("/_sim/history", self.history),
+            web.get("/_sim/faults", self.faults),
+            web.get("/_sim/faults/types", self.fault_types),
+            web.post("/_sim/faults", self.add_fault),
+            web.delete("/_sim/faults", self.clear_faults),
+            web.delete("/_sim/faults/{id}", self.clear_fault),
         ]
 
     def _session(self, request: web.Request) -> HubSession:
@@ -200,6 +209,55 @@ class ControlApi:
 
     async def requests(self, request: web.Request) -> web.Response:
         return reply({"requests": self.server.request_log()})
+
+    async def faults(self, request: web.Request) -> web.Response:
+        return reply({"faults": [a.to_json() for a in self.server.faults.active.values()]})
+
+    async def fault_types(self, request: web.Request) -> web.Response:
+        kinds = {
+            name: {"describes": cls.describes, "params": {k: d for k, (_, d) in cls.params_spec.items()}}
+            for name, cls in sorted(REGISTRY.items())
+        }
+        return reply({"faults": kinds})
+
+    async def add_fault(self, request: web.Request) -> web.Response:
+        """Inject a fault: it acts on live connections it reaches at once, and on new ones."""
+        body = await json_body(request)
+        hub = field(body, "hub", (str, type(None)), None)
+        connection = field(body, "connection", (str, type(None)), None)
+        if hub is not None and hub.lower() not in self.server.hubs:
+            raise fail(404, f"no hub {hub}")
+        if connection is not None and self.server.record(connection) is None:
+            raise fail(404, f"no connection {connection}")
+        try:
+            fault = make_fault(field(body, "fault", str), field(body, "params", dict, {}))
+        except FaultError as exc:
+            raise fail(400, str(exc)) from None
+        entry = self.server.faults.add(fault, hub.lower() if hub else None, connection)
+        for session in list(self.server.sessions.values()):
+            if entry.reaches(session.hub.name, session.connection_id) and session.is_open:
+                await fault.apply(session)
+        return reply(entry.to_json(), status=201)
+
+    async def _clear(self, entries: list[ActiveFault]) -> None:
+        for entry in entries:
+            self.server.faults.remove(entry.id)
+            for session in list(self.server.sessions.values()):
+                if entry.reaches(session.hub.name, session.connection_id) and session.is_open:
+                    await entry.fault.clear(session)
+
+    async def clear_fault(self, request: web.Request) -> web.Response:
+        text = request.match_info["id"]
+        entry = self.server.faults.active.get(int(text)) if text.isdigit() else None
+        if entry is None:
+            raise fail(404, f"no active fault {text}")
+        await self._clear([entry])
+        return reply({"cleared": [entry.id]})
+
+    async def clear_faults(self, request: web.Request) -> web.Response:
+        entries = list(self.server.faults.active.values())
+        await self._clear(entries)
+        return reply({"cleared": [e.id for e in entries]})
 
     async def history(self, request: web.Request) -> web.Response:
         """A page of the send history; ``next`` is the ``since`` for the following page.

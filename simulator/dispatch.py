@@ -132,6 +132,10 @@ class Dispatcher:
         return True
 
     async def _invoke(self, message: Invocation) -> None:
+        for fault in self.session.faults.reaching(self.hub.name, self.session.connection_id):
+            if (error := fault.invocation_error(message.target)) is not None:
+                self._error(message.invocation_id, error)
+                return
         spec = self._resolve(message.target, message.invocation_id, streaming=False)
         if spec is None or not self._bind(spec, message):
             return

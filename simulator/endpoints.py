@@ -80,6 +80,9 @@ class HubEndpoints:
         hub = self._hub(request)
         if request.method != "POST":
             return _text(405)
+        for fault in self.server.faults.reaching(hub.name):
+            if (answer := await fault.negotiate(request)) is not None:
+                return answer
         if refused := self._unauthorized(request, hub):
             return refused
         try:
@@ -105,6 +108,9 @@ class HubEndpoints:
             return _text(405)
         if request.headers.get("Upgrade", "").lower() != "websocket":
             return self._other_transport(request)
+        for fault in self.server.faults.reaching(hub.name, _connection_key(request)):
+            if (answer := await fault.upgrade(request)) is not None:
+                return answer
         if refused := self._unauthorized(request, hub):
             return refused
         try:
@@ -125,7 +131,13 @@ class HubEndpoints:
                 self.server.config.record_message_limit,
             )
             session = HubSession(
-                hub, ws, entry.connection_id, connection, self.server.config, history=self.server.history
+                hub,
+                ws,
+                entry.connection_id,
+                connection,
+                self.server.config,
+                history=self.server.history,
+                faults=self.server.faults,
             )
             await self.server.serve(session)
             return ws

@@ -18,6 +18,7 @@ from aiohttp import web
 from .config import ServerConfig
 from .control import ControlApi
 from .endpoints import Authenticator, HubEndpoints, allow_all
+from .faults import FaultSet
 from .history import SendHistory
 from .hub import Hub
 from .recording import REQUEST_LOG_KEY, REQUEST_RECORD_KEY, ConnectionRecord, HttpRequestRecord
@@ -43,6 +44,7 @@ class SimulatorServer:
         self.records: OrderedDict[str, ConnectionRecord] = OrderedDict()
         self.requests: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_LIMIT)
         self.history = SendHistory(config.history_limit, config.history_path)
+        self.faults = FaultSet()
         self.endpoints = HubEndpoints(self, authenticate)
         self.app = self._build_app()
         self._runner: web.AppRunner | None = None

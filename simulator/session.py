@@ -18,6 +18,7 @@ import socket
 import struct
 import time
 from collections import abc
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
@@ -37,6 +38,7 @@ from signalr_protocol import (
 
 from .config import ServerConfig
 from .dispatch import Dispatcher
+from .faults.base import FaultSet
 from .history import SendHistory
 from .recording import ConnectionRecord
 
@@ -61,11 +63,13 @@ class HubSession:
         config: ServerConfig,
         *,
         history: SendHistory | None = None,
+        faults: FaultSet | None = None,
     ) -> None:
         self.hub = hub
         self.connection_id = connection_id
         self.record = record
         self.history = history
+        self.faults = faults if faults is not None else FaultSet()
         self.config = config
         self.items: dict[str, Any] = {}  # per-connection hub state (ASP.NET's Context.Items)
         self._ws = ws
@@ -117,15 +121,30 @@ class HubSession:
     def send_message(self, message: HubMessage) -> None:
         if not self.is_open:
             return
-        record = self.conn.send(message, self._loop.time())
-        self._queued(record, message)
+        for _ in range(self._copies(message)):
+            record = self.conn.send(message, self._loop.time())
+            self._queued(record, message)
 
     def send_record(self, record: bytes, message: HubMessage) -> None:
         """Send an already encoded record (see ``Hub.broadcast``)."""
         if not self.is_open:
             return
-        self.conn.send_record(record, self._loop.time())
-        self._queued(record, message)
+        for _ in range(self._copies(message)):
+            self.conn.send_record(record, self._loop.time())
+            self._queued(record, message)
+
+    def _copies(self, message: HubMessage) -> int:
+        if not self.faults:
+            return 1
+        copies = 1
+        for fault in self.faults.reaching(self.hub.name, self.connection_id):
+            copies = min(copies, 0) if fault.copies(message) == 0 else max(copies, fault.copies(message))
+        return copies
+
+    def set_keep_alive(self, interval_s: float | None) -> None:
+        """Change (or stop, with None) this connection's keep-alive pings from now on."""
+        self.conn.timeouts = replace(self.conn.timeouts, keep_alive_interval_s=interval_s)
+        self._timer_rearm.set()
 
     async def write_frame(self, data: bytes) -> None:
         """Write ``data`` as one WebSocket frame now, past the protocol core: no record, no send
@@ -281,10 +300,18 @@ class HubSession:
                     await self._dispatcher.dispatch(event)
 
     async def _on_handshake(self, event: HandshakeRequested) -> None:
+        for fault in self.faults.reaching(self.hub.name, self.connection_id):
+            if (error := await fault.handshake(self)) is not None:
+                self.conn.reject_handshake(error, self._loop.time())
+                self.record.set_handshake(time.time(), event.request.protocol, event.request.version, error)
+                self._writer_wakeup.set()
+                return
         self.conn.accept_handshake(self._loop.time())
         self.record.set_handshake(time.time(), event.request.protocol, event.request.version)
         self.hub.sessions[self.connection_id] = self
         self._writer_wakeup.set()
+        for fault in self.faults.reaching(self.hub.name, self.connection_id):
+            await fault.connected(self)
         await self.hub.on_connected(self)
 
     def _after_state_change(self) -> None:
@@ -330,8 +357,11 @@ class HubSession:
         opcode = WSMsgType.BINARY if self.conn.binary else WSMsgType.TEXT
         # One deadline per batch, not per frame: a timeout context per frame costs more than the send.
         try:
+            frames = list(self._frames(records))
+            for fault in self.faults.reaching(self.hub.name, self.connection_id) if self.faults else ():
+                frames = fault.frames(frames)
             async with asyncio.timeout(self.config.transport_send_timeout_s):
-                for frame in self._frames(records):
+                for frame in frames:
                     await self._ws.send_frame(frame, opcode)
                     self._queued_bytes = max(0, self._queued_bytes - len(frame))
         except (ConnectionError, RuntimeError) as exc:

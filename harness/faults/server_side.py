@@ -24,7 +24,8 @@ class ServerFault:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        SERVER_FAULTS[cls.name] = cls
+        if not cls.name.endswith(":"):  # "server:" prefixes the simulator's own faults
+            SERVER_FAULTS[cls.name] = cls
 
     async def apply(self, control_url: str, hub: str) -> None:
         raise NotImplementedError
@@ -90,3 +91,40 @@ class Burst(ServerFault):
     async def apply(self, control_url: str, hub: str) -> None:
         body = {"factor": self.params.get("factor", 20), "duration": self.params.get("duration", 2)}
         await _post(f"{control_url}/_sim/market/bursts", body)
+
+
+class SimulatorFault(ServerFault):
+    """``server:<name>``: any of the simulator's own faults (``GET /_sim/faults/types``: stop_pings,
+    reject_handshake, negotiate_status, split_frames, duplicate_messages, malformed_message,
+    hub_down, ...), injected for the step's hub and cleared after its duration."""
+
+    name = "server:"
+
+    def __init__(self, fault: str, **params: Any) -> None:
+        super().__init__(**params)
+        self.fault = fault
+        self._ids: dict[str, int] = {}
+
+    async def apply(self, control_url: str, hub: str) -> None:
+        body = {"fault": self.fault, "params": self.params, "hub": hub}
+        entry = await _post(f"{control_url}/_sim/faults", body)
+        self._ids[hub] = int(entry["id"])
+
+    async def clear(self, control_url: str, hub: str) -> None:
+        fault_id = self._ids.pop(hub, None)
+        if fault_id is None:
+            return
+        timeout = aiohttp.ClientTimeout(total=5)
+        async with (
+            aiohttp.ClientSession(timeout=timeout) as http,
+            http.delete(f"{control_url}/_sim/faults/{fault_id}") as response,
+        ):
+            if response.status >= 400:
+                raise RuntimeError(f"control API: clearing fault {fault_id}: {response.status}")
+
+
+def server_fault(name: str, params: dict[str, Any]) -> ServerFault:
+    """The harness's server fault called ``name`` (``server:<fault>`` for the simulator's own)."""
+    if name.startswith("server:"):
+        return SimulatorFault(name.removeprefix("server:"), **params)
+    return SERVER_FAULTS[name](**params)

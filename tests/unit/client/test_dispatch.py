@@ -20,7 +20,9 @@ def make(policy: DispatchPolicy) -> tuple[Dispatcher, Metrics, list[str]]:
 
 def market(dispatcher: Dispatcher, target: str, contract: str, data: Any, seq: int | None = None) -> None:
     headers = {"seq": str(seq)} if seq is not None else {}
-    dispatcher.offer_market(dispatcher.event_for("market", target, [contract, data], headers, 0.0))
+    event = dispatcher.event_for("market", target, [contract, data], headers, 0.0)
+    if event is not None:  # None: a duplicate, dropped
+        dispatcher.offer_market(event)
 
 
 def drain(dispatcher: Dispatcher) -> list[Event]:
@@ -80,6 +82,16 @@ async def test_a_jump_in_seq_is_reported_as_a_gap() -> None:
     events = drain(dispatcher)
     assert metrics.counters["seq_gaps"] == 1
     assert [e.kind for e in events] == ["quote"]
+
+
+async def test_a_repeated_or_older_seq_is_a_duplicate_and_is_dropped() -> None:
+    dispatcher, metrics, _ = make(DispatchPolicy())
+    for seq in (1, 2, 2, 3, 1, 4):
+        market(dispatcher, "GatewayTrade", "A", [{"n": seq}], seq)
+    events = drain(dispatcher)
+    assert [e.seq for e in events] == [1, 2, 3, 4]
+    assert metrics.counters["duplicates_dropped"] == 2
+    assert metrics.counters["seq_gaps"] == 0
 
 
 async def test_user_events_wait_for_room_and_are_never_dropped() -> None:

@@ -1,0 +1,42 @@
+"""``slow_negotiate`` / ``slow_handshake``: negotiate, or the handshake reply, comes ``delay_s``
+late (for ever, with a long enough delay), as from a server stuck in garbage collection."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, ClassVar
+
+from aiohttp import web
+
+from .base import FaultError, ServerFault, Spec
+
+if TYPE_CHECKING:
+    from ..session import HubSession
+
+
+class _Slow(ServerFault):
+    name = "_slow"
+    describes = "a late answer"
+    params_spec: ClassVar[Spec] = {"delay_s": ((int, float), 5.0)}
+
+    def check(self) -> None:
+        if self.params["delay_s"] < 0:
+            raise FaultError(f"{self.name}: delay_s must not be negative")
+
+
+class SlowNegotiate(_Slow):
+    name = "slow_negotiate"
+    describes = "negotiate answers late"
+
+    async def negotiate(self, request: web.Request) -> web.StreamResponse | None:
+        await asyncio.sleep(self.params["delay_s"])
+        return None
+
+
+class SlowHandshake(_Slow):
+    name = "slow_handshake"
+    describes = "the handshake reply comes late"
+
+    async def handshake(self, session: HubSession) -> str | None:
+        await asyncio.sleep(self.params["delay_s"])
+        return None
