@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections import abc
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -29,6 +30,9 @@ class Step:
     hub: str  # "market", "user" or "both"
     duration_s: float | None = None  # None: left in place (until the scenario ends)
     params: dict[str, Any] = field(default_factory=dict)
+    # On a client event instead of the clock: "<hub>:<state>[#n]" (the n-th time, default 1, that
+    # the client reported that hub entering that state); ``at_s`` then counts from that moment.
+    on: str | None = None
 
     def hubs(self) -> tuple[str, ...]:
         return ("user", "market") if self.hub == "both" else (self.hub,)
@@ -41,6 +45,10 @@ class Timeline:
 
     def __post_init__(self) -> None:
         for step in self.steps:
+            if step.on is not None and not re.fullmatch(r"(user|market):[a-z]+(#\d+)?", step.on):
+                raise ValueError(
+                    f"bad event {step.on!r}: expected <hub>:<state>[#n], e.g. market:connected#2"
+                )
             if (
                 step.fault not in REGISTRY
                 and step.fault not in SERVER_FAULTS
@@ -79,19 +87,52 @@ class Player:
         self.history = history
         self._server_faults: dict[tuple[int, str], ServerFault] = {}  # (step id, hub) -> applied fault
 
-    async def play(self, timeline: Timeline) -> None:
+    async def play(self, timeline: Timeline, event_timeout_s: float = 30.0) -> None:
+        """Clock steps in time order; each event step once its client event happened (or
+        ``TimeoutError`` naming it, if it never does within ``event_timeout_s``)."""
         loop = asyncio.get_running_loop()
         start = loop.time()
         events: list[tuple[float, int, str, Step]] = []
         for index, step in enumerate(timeline.steps):
+            if step.on is not None:
+                continue
             events.append((step.at_s, index, "apply", step))
             if step.duration_s is not None:
                 events.append((step.at_s + step.duration_s, index, "clear", step))
-        for at, _, action, step in sorted(events, key=lambda e: (e[0], e[2] == "apply", e[1])):
-            delay = start + at - loop.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            await self._do(action, step)
+        triggered = [self._on_event(step, event_timeout_s) for step in timeline.steps if step.on is not None]
+        async with asyncio.TaskGroup() as group:
+            for waiter in triggered:
+                group.create_task(waiter)
+            for at, _, action, step in sorted(events, key=lambda e: (e[0], e[2] == "apply", e[1])):
+                delay = start + at - loop.time()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                await self._do(action, step)
+
+    async def _on_event(self, step: Step, timeout_s: float) -> None:
+        assert step.on is not None
+        hub, _, rest = step.on.partition(":")
+        state, _, nth = rest.partition("#")
+        wanted = int(nth or 1)
+
+        def seen() -> int:
+            return sum(
+                1
+                for e in self.history.client_events("state")
+                if e.get("hub") == hub and e["data"]["to"] == state
+            )
+
+        try:
+            async with asyncio.timeout(timeout_s):
+                while seen() < wanted:  # noqa: ASYNC110 - the history is a list, not an event source
+                    await asyncio.sleep(0.01)
+        except TimeoutError:
+            raise TimeoutError(f"timeline step {step.fault} waited {timeout_s} s for {step.on}") from None
+        await asyncio.sleep(step.at_s)
+        await self._do("apply", step)
+        if step.duration_s is not None:
+            await asyncio.sleep(step.duration_s)
+            await self._do("clear", step)
 
     async def _do(self, action: str, step: Step) -> None:
         for hub in step.hubs():

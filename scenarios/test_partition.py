@@ -38,3 +38,26 @@ async def test_partition_of_the_market_hub_is_detected_and_healed_with_no_silent
             checks.no_deadlock(chaos.history, 5.0),
         ]
     )
+
+
+async def test_a_second_fault_right_after_the_first_recovery_is_recovered_too(chaos: ChaosRun) -> None:
+    """T9: the state changes again while the client is resubscribing (an event-triggered step)."""
+    client = chaos.reference_client()
+    await client.connect()
+    await client.subscribe("quotes", chaos.contract)
+    await client.subscribe("depth", chaos.contract)
+    steps = [
+        Step(1.0, "partition", "market", 2.0, {"heal": "drop"}),
+        Step(0.05, "reset", "market", 0.3, on="market:connected#2"),  # 50 ms after the first reconnect
+    ]
+    await chaos.play(chaos.timeline(lambda rng: steps))
+    await chaos.finish(client, settle_s=3.0)
+    chaos.check(
+        [
+            checks.recovered_within(chaos.history, 4.0, {"GatewayQuote": [chaos.contract]}),
+            checks.counter_between(chaos.history, "reconnects", 2, 10),
+            checks.no_silent_loss(chaos.history),
+            checks.no_duplicate_subscriptions(chaos.history),
+            checks.connected_at_end(chaos.history),
+        ]
+    )
