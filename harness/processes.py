@@ -1,10 +1,11 @@
 """Processes the harness starts: readiness from an output line, and a stop that always happens.
 
 A ``ManagedProcess`` runs in its own session (process group) with stdout and stderr in one log
-file. ``start`` returns once a line matches the readiness pattern, or raises ``ProcessError``
-with the log's tail if the process exits or the deadline passes first. ``stop`` sends SIGTERM to
-the group, waits, then SIGKILLs it; it is idempotent and runs from ``__exit__`` even when the
-body raised, so nothing outlives a failing test.
+file, and (on Linux) gets SIGTERM if the harness process dies without stopping it. ``start``
+returns once a line matches the readiness pattern, or raises ``ProcessError`` with the log's tail
+if the process exits or the deadline passes first. ``stop`` sends SIGTERM to the group, waits,
+then SIGKILLs it; it is idempotent and runs from ``__exit__`` even when the body raised, so
+nothing outlives a failing test.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -34,6 +36,14 @@ def log_tail(path: Path, lines: int = 30) -> str:
         return "(no log)"
 
 
+def _dies_with_parent(argv: list[str]) -> list[str]:
+    """On Linux, run ``argv`` under ``setpriv --pdeathsig TERM``: if the harness itself is killed
+    (SIGKILL, a CI timeout) before it can stop what it started, the kernel sends SIGTERM to the
+    child, so nothing is orphaned. Elsewhere, or without util-linux's setpriv, unchanged."""
+    setpriv = shutil.which("setpriv") if sys.platform == "linux" else None
+    return [setpriv, "--pdeathsig", "TERM", "--", *argv] if setpriv else argv
+
+
 class ManagedProcess:
     def __init__(
         self,
@@ -47,8 +57,8 @@ class ManagedProcess:
         ready_timeout_s: float = 20.0,
         stop_timeout_s: float = 10.0,
     ) -> None:
-        self.argv = list(argv)
         self.name = name or Path(argv[0]).name
+        self.argv = _dies_with_parent(list(argv))
         self.ready_pattern = re.compile(ready_pattern, re.MULTILINE)
         # A log the caller did not ask for is ours: stop() deletes it (errors quote its tail first).
         self._owns_log = log_path is None

@@ -262,3 +262,21 @@ async def test_record_then_replay_as_processes_and_the_history_file_survives_sig
                     await asyncio.sleep(0.05)
     assert status["error"] is None
     assert status["sent"] == sum(1 for e in events if not e.get("snapshot"))
+
+
+def test_a_started_process_dies_with_a_harness_that_is_killed(tmp_path: Path) -> None:
+    """Not a failing test but a killed one (a CI timeout): the simulator must not be orphaned."""
+    script = (
+        "import sys, time\n"
+        "from harness.processes import SimulatorProcess\n"
+        "sim = SimulatorProcess('--demo-rate', '0')\n"
+        "sim.start()\n"
+        "print(sim.pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    harness = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert harness.stdout is not None
+    child = int(harness.stdout.readline())
+    harness.kill()  # SIGKILL: no cleanup code runs
+    harness.wait(10)
+    assert gone_or_zombie(child, within_s=10.0), f"simulator {child} outlived the killed harness"
