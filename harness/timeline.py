@@ -136,22 +136,29 @@ class Player:
 
     async def _do(self, action: str, step: Step) -> None:
         for hub in step.hubs():
-            self.history.fault(action, fault=step.fault, hub=hub, params=step.params)
-            if step.fault in REGISTRY:
-                network = fault_named(step.fault, **step.params)
-                proxy = self.proxies[hub]
-                await (
-                    network.apply(self.toxiproxy, proxy)
-                    if action == "apply"
-                    else network.clear(self.toxiproxy, proxy)
-                )
-                continue
-            key = (id(step), hub)
+            # A fault counts from when its apply was asked (detection bounds are never lenient) until
+            # its clear was done (removing a toxic that held data can take seconds).
             if action == "apply":
-                fault = self._server_faults[key] = server_fault(step.fault, step.params)
-                await fault.apply(self.control_url, hub)
-            elif key in self._server_faults:
-                await self._server_faults.pop(key).clear(self.control_url, hub)
+                self.history.fault(action, fault=step.fault, hub=hub, params=step.params)
+            await self._act(action, step, hub)
+            if action == "clear":
+                self.history.fault(action, fault=step.fault, hub=hub, params=step.params)
+
+    async def _act(self, action: str, step: Step, hub: str) -> None:
+        if step.fault in REGISTRY:
+            network = fault_named(step.fault, **step.params)
+            proxy = self.proxies[hub]
+            if action == "apply":
+                await network.apply(self.toxiproxy, proxy)
+            else:
+                await network.clear(self.toxiproxy, proxy)
+            return
+        key = (id(step), hub)
+        if action == "apply":
+            fault = self._server_faults[key] = server_fault(step.fault, step.params)
+            await fault.apply(self.control_url, hub)
+        elif key in self._server_faults:
+            await self._server_faults.pop(key).clear(self.control_url, hub)
 
     async def clear_all(self) -> None:
         await self.toxiproxy.reset()

@@ -37,6 +37,7 @@ from .processes import ManagedProcess
 ROOT = Path(__file__).resolve().parents[1]
 LOCAL_BINARY = ROOT / ".tools" / "bin" / "toxiproxy-server"
 VERSION = "2.12.0"
+FLUSH_DEADLINE_S = 5.0  # link.go: data held by a removed toxic is flushed with this write deadline
 
 
 class ToxiproxyError(HarnessError):
@@ -178,18 +179,21 @@ class Toxiproxy:
         self.journal: list[Call] = []
         self._http: aiohttp.ClientSession | None = None
 
-    async def _call(self, method: str, path: str, body: Any = None) -> Any:
+    async def _call(self, method: str, path: str, body: Any = None, *, removes: bool = False) -> Any:
+        """One API call. ``removes``: it takes toxics away, and Toxiproxy first flushes the data a
+        toxic held, with a 5 s write deadline per connection: such calls get 5 s more."""
         if self._http is None:
-            self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout_s))
+            self._http = aiohttp.ClientSession()
         call = f"{method} {path}"
+        limit = self.timeout_s + (FLUSH_DEADLINE_S if removes else 0.0)
         try:
-            async with self._http.request(method, f"{self.url}{path}", json=body) as response:
+            async with self._http.request(
+                method, f"{self.url}{path}", json=body, timeout=aiohttp.ClientTimeout(total=limit)
+            ) as response:
                 text = await response.text()
                 status = response.status
         except (TimeoutError, aiohttp.ClientError) as exc:
-            raise ToxiproxyHung(
-                0, f"no answer within {self.timeout_s} s ({exc or type(exc).__name__})", call
-            ) from exc
+            raise ToxiproxyHung(0, f"no answer within {limit} s ({exc or type(exc).__name__})", call) from exc
         self.journal.append(Call(self.clock(), method, path, body, status))
         if status == 503:
             raise ToxiproxyHung(status, text.strip() or "handler timed out", call)
@@ -203,14 +207,14 @@ class Toxiproxy:
     async def reset(self) -> None:
         """Every toxic removed and every proxy enabled (a ``timeout`` toxic's removal closes its
         connections)."""
-        await self._call("POST", "/reset")
+        await self._call("POST", "/reset", removes=True)
 
     async def create_proxy(self, name: str, upstream: str, listen: str = "127.0.0.1:0") -> Proxy:
         body = await self._call("POST", "/proxies", {"name": name, "upstream": upstream, "listen": listen})
         return Proxy(body["name"], body["listen"], body["upstream"])
 
     async def delete_proxy(self, name: str) -> None:
-        await self._call("DELETE", f"/proxies/{name}")
+        await self._call("DELETE", f"/proxies/{name}", removes=True)
 
     async def proxies(self) -> dict[str, Any]:
         result: dict[str, Any] = await self._call("GET", "/proxies")
@@ -245,7 +249,7 @@ class Toxiproxy:
         await self._call("PATCH", f"/proxies/{proxy}/toxics/{name}", {"attributes": attributes})
 
     async def remove_toxic(self, proxy: str, name: str) -> None:
-        await self._call("DELETE", f"/proxies/{proxy}/toxics/{name}")
+        await self._call("DELETE", f"/proxies/{proxy}/toxics/{name}", removes=True)
 
     async def toxics(self, proxy: str) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = await self._call("GET", f"/proxies/{proxy}/toxics")
