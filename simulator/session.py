@@ -136,10 +136,8 @@ class HubSession:
     def _copies(self, message: HubMessage) -> int:
         if not self.faults:
             return 1
-        copies = 1
-        for fault in self.faults.reaching(self.hub.name, self.connection_id):
-            copies = min(copies, 0) if fault.copies(message) == 0 else max(copies, fault.copies(message))
-        return copies
+        wanted = [f.copies(message) for f in self.faults.reaching(self.hub.name, self.connection_id)]
+        return 0 if 0 in wanted else max(wanted, default=1)  # a fault that drops it wins
 
     def set_keep_alive(self, interval_s: float | None) -> None:
         """Change (or stop, with None) this connection's keep-alive pings from now on."""
