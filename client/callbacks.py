@@ -122,18 +122,26 @@ class CallbackRegistry:
             return len(self._entries.get(kind, ()))
         return sum(len(entries) for entries in self._entries.values())
 
-    def wants(self, kind: str) -> bool:
-        return bool(self._entries.get(kind))
+    def _runnable(self, entry: _Entry) -> Callback | None:
+        """The entry's callback, unless its breaker is open or its object was collected."""
+        if entry.open_until is not None and asyncio.get_running_loop().time() < entry.open_until:
+            self.metrics.count("callbacks_skipped_open_breaker")
+            return None
+        callback = entry.ref()
+        if callback is None:
+            self._remove(entry)
+        return callback
+
+    @staticmethod
+    def _succeeded(entry: _Entry) -> None:
+        if entry.failures:
+            entry.failures = 0
+            entry.open_until = None
 
     def dispatch_sync(self, event: Event) -> None:
         """``dispatch`` for a kind whose callbacks are all plain functions: no coroutine per event."""
         for entry in self._entries.get(event.kind, ()):
-            if entry.open_until is not None and asyncio.get_running_loop().time() < entry.open_until:
-                self.metrics.count("callbacks_skipped_open_breaker")
-                continue
-            callback = entry.ref()
-            if callback is None:
-                self._remove(entry)
+            if (callback := self._runnable(entry)) is None:
                 continue
             try:
                 result = callback(event)
@@ -145,19 +153,12 @@ class CallbackRegistry:
             except Exception as exc:  # a callback's failure must not reach the others
                 self._failed(entry, exc)
             else:
-                if entry.failures:
-                    entry.failures = 0
-                    entry.open_until = None
+                self._succeeded(entry)
 
     async def dispatch(self, event: Event) -> None:
         """Run every callback of ``event.kind``, each isolated from the others."""
         for entry in self._entries.get(event.kind, ()):
-            if entry.open_until is not None and asyncio.get_running_loop().time() < entry.open_until:
-                self.metrics.count("callbacks_skipped_open_breaker")
-                continue
-            callback = entry.ref()
-            if callback is None:
-                self._remove(entry)
+            if (callback := self._runnable(entry)) is None:
                 continue
             try:
                 result = callback(event)
@@ -170,9 +171,7 @@ class CallbackRegistry:
             except Exception as exc:  # a callback's failure must not reach the others
                 self._failed(entry, exc)
             else:
-                if entry.failures:
-                    entry.failures = 0
-                    entry.open_until = None
+                self._succeeded(entry)
 
     def _failed(self, entry: _Entry, exc: BaseException) -> None:
         now = asyncio.get_running_loop().time()

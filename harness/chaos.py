@@ -96,7 +96,6 @@ class ChaosRun:
         self.proxies: dict[str, str] = {}
         self.proxy_urls: dict[str, str] = {}
         self.contracts: list[str] = []
-        self.played: Timeline | None = None
         self._adapters: list[ReferenceAdapter] = []
         self._samplers: list[asyncio.Task[None]] = []
         self._checked = False
@@ -189,7 +188,6 @@ class ChaosRun:
         return timeline
 
     async def play(self, timeline: Timeline) -> None:
-        self.played = timeline
         await Player(self.toxiproxy, self.proxies, self.simulator.url, self.history).play(timeline)
 
     async def server_subscriptions(self, hub: str) -> list[list[Any]]:
