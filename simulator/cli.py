@@ -30,7 +30,7 @@ from .options import (
 )
 from .projectx import GatewayConfig, build_gateway
 from .projectx.catalog import PRODUCTS
-from .projectx.profile import StreamProfile
+from .projectx.profile import DEFAULT_RATES, StreamProfile
 
 log = logging.getLogger("simulator")
 
@@ -120,21 +120,21 @@ def build_parser() -> argparse.ArgumentParser:
     stream.add_argument(
         "--quote-rate",
         type=non_negative,
-        default=4.0,
+        default=DEFAULT_RATES["quote"],
         metavar="PER_S",
         help="price steps (quote + depth increment) per contract per second (default 4)",
     )
     stream.add_argument(
         "--trade-rate",
         type=non_negative,
-        default=2.0,
+        default=DEFAULT_RATES["trade"],
         metavar="PER_S",
         help="trades (trade + depth increment) per contract per second (default 2)",
     )
     stream.add_argument(
         "--depth-rate",
         type=non_negative,
-        default=0.0,
+        default=DEFAULT_RATES["depth"],
         metavar="PER_S",
         help="extra depth-only size changes per contract per second (default 0)",
     )
