@@ -134,9 +134,9 @@ class CallbackRegistry:
 
     @staticmethod
     def _succeeded(entry: _Entry) -> None:
-        if entry.failures:
-            entry.failures = 0
-            entry.open_until = None
+        """A call went through: the breaker closes."""
+        entry.failures = 0
+        entry.open_until = None
 
     def dispatch_sync(self, event: Event) -> None:
         """``dispatch`` for a kind whose callbacks are all plain functions: no coroutine per event."""
@@ -153,7 +153,8 @@ class CallbackRegistry:
             except Exception as exc:  # a callback's failure must not reach the others
                 self._failed(entry, exc)
             else:
-                self._succeeded(entry)
+                if entry.failures:  # checked here: this runs for every event
+                    self._succeeded(entry)
 
     async def dispatch(self, event: Event) -> None:
         """Run every callback of ``event.kind``, each isolated from the others."""
@@ -171,7 +172,8 @@ class CallbackRegistry:
             except Exception as exc:  # a callback's failure must not reach the others
                 self._failed(entry, exc)
             else:
-                self._succeeded(entry)
+                if entry.failures:  # checked here: this runs for every event
+                    self._succeeded(entry)
 
     def _failed(self, entry: _Entry, exc: BaseException) -> None:
         now = asyncio.get_running_loop().time()
