@@ -268,8 +268,9 @@ def test_a_started_process_dies_with_a_harness_that_is_killed(tmp_path: Path) ->
     """Not a failing test but a killed one (a CI timeout): the simulator must not be orphaned."""
     script = (
         "import sys, time\n"
+        "from pathlib import Path\n"
         "from harness.processes import SimulatorProcess\n"
-        "sim = SimulatorProcess('--demo-rate', '0')\n"
+        f"sim = SimulatorProcess('--demo-rate', '0', log_path=Path({str(tmp_path / 'simulator.log')!r}))\n"
         "sim.start()\n"
         "print(sim.pid, flush=True)\n"
         "time.sleep(60)\n"
