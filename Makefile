@@ -1,5 +1,5 @@
 # The two commands of the README, and a few helpers. Every target does its own set-up.
-.PHONY: run demo test setup lint bench clean
+.PHONY: run demo test setup lint bench clean matrix
 
 PY := .venv/bin/python
 
@@ -9,6 +9,11 @@ setup:
 # Main job: the chaos catalogue against the reference client, real Toxiproxy; report in reports/latest.
 run: setup
 	@.venv/bin/pytest scenarios -m chaos $(ARGS)
+
+# The catalogue against every client under test; its findings matrix is copied into the README.
+matrix: setup
+	@.venv/bin/pytest scenarios -m chaos --client all $(ARGS); status=$$?; \
+	$(PY) -m harness.matrix reports/latest --readme README.md && echo "README: findings matrix updated"; exit $$status
 
 # The simulator streaming to a real third-party client, live in the terminal.
 demo: setup

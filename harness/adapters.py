@@ -5,16 +5,24 @@ and user streams, add and remove callbacks, status, close. Every adapter records
 (each event with its time, stream and ``seq``; each state change; each reported gap) into the run's
 ``RunHistory``, which the checkers read.
 
+Callbacks cross process boundaries as *behaviours*, not functions: ``noop``, ``raise`` (always
+throws), ``sleep`` (``seconds``, a slow consumer) and ``reentrant`` (subscribes and unsubscribes
+``contract`` and registers a callback from inside the dispatch). Every adapter builds them in the
+client's own language, so one scenario drives every client.
+
 ``ReferenceAdapter`` runs the reference client in-process. Clients in another interpreter (or
-language) get an out-of-process adapter speaking the JSON-lines protocol of ``harness/drivers``
-(next issue); the interface is the same.
+language) run in their own process (``harness/process_adapters.py``); the interface is the same.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections import abc
+from dataclasses import dataclass
 from typing import Any, Protocol
 
-from client import ClientConfig, Event, Handle, RealtimeClient, TokenProvider
+from client import ClientConfig, ClientError, Event, Handle, RealtimeClient, TokenProvider
 
 from .run_history import RunHistory
 
@@ -27,29 +35,56 @@ TARGETS = {
     "position": "GatewayUserPosition",
     "user_trade": "GatewayUserTrade",
 }
+USER_KINDS = ("account", "order", "position", "user_trade")
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectOutcome:
+    """What ``connect()`` told its caller (``ok``), in its own words, and how long it took."""
+
+    ok: bool
+    detail: str
+    took_s: float
 
 
 class ClientAdapter(Protocol):
     name: str
+    # True when the client's API subscribes a contract's quotes, trades and depth together
+    # (project-x-py's subscribe_market_data): scenarios then expect all three on the server.
+    streams_per_contract: bool
 
-    async def connect(self) -> None: ...
+    async def start(self) -> None:
+        """Get ready to connect (start the client's process, if it has one)."""
 
-    async def subscribe(self, stream: str, key: Any) -> None:
-        """``stream``: quotes, trades, depth (``key`` a contract id) or user (an account id)."""
+    async def connect(self, timeout_s: float | None = None) -> ConnectOutcome: ...
 
-    async def unsubscribe(self, stream: str, key: Any) -> None: ...
+    async def subscribe(self, stream: str, key: Any) -> bool:
+        """``stream``: quotes, trades, depth (``key`` a contract id) or user (an account id).
+        True when the client told its caller it worked; a refusal it reports is False, not raised."""
 
-    def add_callback(self, kind: str, callback: Any) -> Any: ...
+    async def unsubscribe(self, stream: str, key: Any) -> bool: ...
 
-    def remove_callback(self, handle: Any) -> None: ...
+    async def add_callback(self, kind: str, does: str = "noop", **params: Any) -> Any: ...
+
+    async def remove_callback(self, handle: Any) -> None: ...
+
+    def callback_count(self, kind: str) -> int: ...
+
+    def callback_calls(self) -> int:
+        """How often the client ran the behaviours added with ``add_callback``."""
+
+    def state(self, hub: str) -> str: ...
 
     def status(self) -> dict[str, Any]: ...
+
+    def sample_metrics(self) -> None: ...
 
     async def close(self) -> None: ...
 
 
 class ReferenceAdapter:
     name = "reference"
+    streams_per_contract = False
 
     def __init__(self, config: ClientConfig, tokens: TokenProvider, history: RunHistory) -> None:
         self.client = RealtimeClient(config, tokens)
@@ -58,6 +93,7 @@ class ReferenceAdapter:
             self.client.on(kind, self._record)
         self.client.on("gap", self._gap)
         self.client.on("state", self._state)
+        self._calls = 0
 
     def _record(self, event: Event) -> None:
         self.history.observe(
@@ -70,28 +106,86 @@ class ReferenceAdapter:
     def _state(self, event: Event) -> None:
         self.history.observe("state", hub=event.key, data=event.data)
 
-    async def connect(self) -> None:
-        await self.client.connect()
+    async def start(self) -> None:
+        """In-process: nothing to start."""
 
-    async def subscribe(self, stream: str, key: Any) -> None:
-        if stream == "user":
-            await self.client.subscribe_user(int(key))
-        else:
-            await getattr(self.client, f"subscribe_{stream}")(key)
-        self.history.observe("subscribed", stream=stream, key=str(key))
+    async def connect(self, timeout_s: float | None = None) -> ConnectOutcome:
+        started = time.monotonic()
+        try:
+            await self.client.connect(timeout_s=timeout_s)
+            outcome = ConnectOutcome(True, "connected", time.monotonic() - started)
+        except ClientError as exc:
+            outcome = ConnectOutcome(False, str(exc), time.monotonic() - started)
+        self.history.observe("connect", ok=outcome.ok, detail=outcome.detail, took_s=round(outcome.took_s, 3))
+        return outcome
 
-    async def unsubscribe(self, stream: str, key: Any) -> None:
-        if stream == "user":
-            await self.client.unsubscribe_user(int(key))
-        else:
-            await getattr(self.client, f"unsubscribe_{stream}")(key)
-        self.history.observe("unsubscribed", stream=stream, key=str(key))
+    async def subscribe(self, stream: str, key: Any) -> bool:
+        return await self._change("subscribe", stream, key)
 
-    def add_callback(self, kind: str, callback: Any) -> Handle:
-        return self.client.on(kind, callback)
+    async def unsubscribe(self, stream: str, key: Any) -> bool:
+        return await self._change("unsubscribe", stream, key)
 
-    def remove_callback(self, handle: Any) -> None:
+    async def _change(self, verb: str, stream: str, key: Any) -> bool:
+        method = getattr(self.client, f"{verb}_{stream}")
+        try:
+            await method(int(key) if stream == "user" else key)
+        except ClientError as exc:
+            self.history.observe(f"{verb}d", stream=stream, key=str(key), ok=False, error=str(exc))
+            return False
+        self.history.observe(f"{verb}d", stream=stream, key=str(key), ok=True)
+        return True
+
+    async def add_callback(self, kind: str, does: str = "noop", **params: Any) -> Handle:
+        return self.client.on(kind, self._behaviour(does, params))
+
+    def _behaviour(self, does: str, params: dict[str, Any]) -> abc.Callable[[Event], Any]:
+        if does == "noop":
+
+            def noop(event: Event) -> None:
+                self._calls += 1
+
+            return noop
+        if does == "raise":
+
+            def broken(event: Event) -> None:
+                self._calls += 1
+                raise RuntimeError("a bug in someone's strategy")
+
+            return broken
+        if does == "sleep":
+            seconds = float(params.get("seconds", 0.002))
+
+            async def slow(event: Event) -> None:
+                self._calls += 1
+                await asyncio.sleep(seconds)
+
+            return slow
+        if does == "reentrant":
+            contract = params["contract"]
+
+            async def reentrant(event: Event) -> None:
+                self._calls += 1
+                handle = self.client.on("trade", lambda e: None)
+                if self._calls % 2:
+                    await self.subscribe("trades", contract)
+                else:
+                    await self.unsubscribe("trades", contract)
+                handle.remove()
+
+            return reentrant
+        raise ValueError(f"unknown callback behaviour {does!r}")
+
+    async def remove_callback(self, handle: Any) -> None:
         handle.remove()
+
+    def callback_count(self, kind: str) -> int:
+        return self.client.callbacks.count(kind)
+
+    def callback_calls(self) -> int:
+        return self._calls
+
+    def state(self, hub: str) -> str:
+        return self.client.state(hub).value
 
     def status(self) -> dict[str, Any]:
         return {"hubs": self.client.status(), "metrics": self.client.metrics()}

@@ -1,8 +1,8 @@
 """One chaos scenario run: the simulator as a real process, one Toxiproxy proxy per hub, a client
 adapter, a fault timeline, the merged history, verdicts and the report.
 
-    async with ChaosRun("partition", seed, directory, toxiproxy_url) as run:
-        client = run.reference_client()
+    async with ChaosRun("partition", seed, directory, toxiproxy_url, client="reference") as run:
+        client = await run.client()
         await client.connect()
         await client.subscribe("quotes", run.contract)
         await run.play(run.timeline(lambda rng: [Step(1.0, "partition", "market", 1.5)]))
@@ -20,10 +20,11 @@ import json
 import logging
 import os
 import random
+import shlex
 import sys
 import time
 from collections import abc
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Self
 
@@ -31,9 +32,10 @@ import aiohttp
 
 from client import BackoffPolicy, ClientConfig, GatewayTokens, HeartbeatPolicy
 
-from . import report
-from .adapters import ReferenceAdapter
+from . import client_envs, report
+from .adapters import ClientAdapter, ReferenceAdapter
 from .checks import Verdict
+from .process_adapters import BareSignalRAdapter, DriverAdapter
 from .processes import SimulatorProcess
 from .run_history import RunHistory
 from .timeline import Player, Step, Timeline
@@ -47,6 +49,10 @@ SIMULATOR_FLAGS = (
     "--symbols", "MNQ,MES", "--quote-rate", "20", "--trade-rate", "10", "--depth-rate", "5",
     "--demo-rate", "0", "--log-level", "WARNING",
 )  # fmt: skip
+# Clients whose keep-alive cannot be shortened (signalrcore pings after 10 s idle, pysignalr every
+# 15 s) meet the server-side client timeout of ASP.NET's default, as against the real Gateway; the
+# scaled 3 s would cut them off for being quiet, which is the server's doing, not theirs.
+THIRD_PARTY_FLAGS = ("--client-timeout", "30")
 
 
 def client_config(base_url: str, user_url: str, market_url: str, seed: int, **changes: Any) -> ClientConfig:
@@ -77,17 +83,22 @@ class ChaosRun:
         replay: Path | None = None,
         replay_command: str = "",
         simulator_flags: abc.Sequence[str] = (),
+        client: str = "reference",
+        finding: Finding | None = None,
     ) -> None:
         self.name = name
+        self.client_name = client
+        self.finding = finding
         self.seed = seed
         self.directory = directory
         self.replay = replay
         self.replay_command = replay_command
         self.rng = random.Random(seed)
-        self.history = RunHistory(meta={"scenario": name, "seed": seed, "client": "reference"})
+        self.history = RunHistory(meta={"scenario": name, "seed": seed, "client": client})
         self.toxiproxy = Toxiproxy(toxiproxy_url)
         self.simulator = SimulatorProcess(
             *SIMULATOR_FLAGS,
+            *(() if client.startswith("reference") else THIRD_PARTY_FLAGS),
             "--seed", str(seed),
             "--history-file", str(directory / "send-history.jsonl"),
             *simulator_flags,
@@ -96,7 +107,7 @@ class ChaosRun:
         self.proxies: dict[str, str] = {}
         self.proxy_urls: dict[str, str] = {}
         self.contracts: list[str] = []
-        self._adapters: list[ReferenceAdapter] = []
+        self._adapters: list[ClientAdapter] = []
         self._samplers: list[asyncio.Task[None]] = []
         self._checked = False
 
@@ -144,26 +155,81 @@ class ChaosRun:
                 self.history.meta["error"] = repr(exc[1]) if len(exc) > 1 else None
                 report.write_scenario(self.directory, self.name, self.history, [], self.replay_command)
 
-    async def _contracts(self) -> list[str]:
+    async def _login(self) -> str:
         tokens = GatewayTokens(self.simulator.url, "sim", "sim-api-key-0001")
         try:
-            token = await tokens.token()
-            headers = {"Authorization": f"Bearer {token}"}
-            async with (
-                aiohttp.ClientSession() as http,
-                http.post(
-                    f"{self.simulator.url}/api/Contract/available", json={}, headers=headers
-                ) as response,
-            ):
-                return [c["id"] for c in (await response.json())["contracts"]]
+            return await tokens.token()
         finally:
             await tokens.close()
+
+    async def _contracts(self) -> list[str]:
+        token = await self._login()
+        headers = {"Authorization": f"Bearer {token}"}
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(f"{self.simulator.url}/api/Contract/available", json={}, headers=headers) as response,
+        ):
+            return [c["id"] for c in (await response.json())["contracts"]]
 
     @property
     def contract(self) -> str:
         return self.contracts[0]
 
     # -- the scenario's tools -------------------------------------------------------------------
+
+    async def client(self, **reference_config: Any) -> ClientAdapter:
+        """The client under test (``--client``), started and recording into the history.
+
+        ``cmd:COMMAND`` runs any driver of the whole-client protocol (``harness/drivers/
+        client_driver.py``) with ``--base URL --user-hub URL --market-hub URL --seed N`` appended.
+        ``reference_config`` tunes the reference client (``ClientConfig`` fields); other clients run
+        as their users run them (they have no such knobs, or the harness sets the tightest they
+        allow), so a scenario reads the same for every client."""
+        if self.client_name == "reference":
+            return self.reference_client(**reference_config)
+        index = len(self._adapters)
+        adapter: DriverAdapter | BareSignalRAdapter
+        hubs = ["--user-hub", self.proxy_urls["user"], "--market-hub", self.proxy_urls["market"]]
+        driver_args = ["--base", self.simulator.url, *hubs, "--seed", str(self.seed)]
+        if self.client_name == "reference-process" or self.client_name.startswith("cmd:"):
+            # Your own client: any command speaking the whole-client protocol, given these flags.
+            command = (
+                [sys.executable, str(client_envs.DRIVERS / "reference_client.py")]
+                if self.client_name == "reference-process"
+                else shlex.split(self.client_name.removeprefix("cmd:"))
+            )
+            log_path = self.directory / f"client-{index}.log"
+            adapter = DriverAdapter(self.client_name, [*command, *driver_args], self.history, log_path)
+            return await self._started(adapter)
+        env = client_envs.CLIENTS[self.client_name]
+        python = await asyncio.to_thread(client_envs.ensure, env)
+        if env.name.startswith("project-x-py"):
+            argv = [
+                str(python),
+                str(client_envs.DRIVERS / "projectx_client.py"),
+                "--base",
+                self.simulator.url,
+                *hubs,
+            ]
+            log_path = self.directory / f"{env.name}-{index}.log"
+            adapter = DriverAdapter(env.name, argv, self.history, log_path, streams_per_contract=True)
+        else:
+            adapter = BareSignalRAdapter(
+                env,
+                python,
+                self.proxy_urls,
+                await self._login(),
+                self.history,
+                log_dir=self.directory,
+                index=index,
+            )
+        return await self._started(adapter)
+
+    async def _started(self, adapter: DriverAdapter | BareSignalRAdapter) -> ClientAdapter:
+        self._adapters.append(adapter)  # closed by __aexit__ even if it fails to start
+        await adapter.start()
+        self._samplers.append(asyncio.create_task(self._sample(adapter)))
+        return adapter
 
     def reference_client(self, **config_changes: Any) -> ReferenceAdapter:
         seed = config_changes.pop("seed", self.seed)
@@ -176,7 +242,7 @@ class ChaosRun:
         self._samplers.append(asyncio.create_task(self._sample(adapter)))
         return adapter
 
-    async def _sample(self, adapter: ReferenceAdapter) -> None:
+    async def _sample(self, adapter: ClientAdapter) -> None:
         while True:
             adapter.sample_metrics()
             await asyncio.sleep(0.1)
@@ -200,7 +266,7 @@ class ChaosRun:
             rows = (await response.json())["connections"]
         return [sub for row in rows for sub in row.get("subscriptions", [])]
 
-    async def finish(self, adapter: ReferenceAdapter, settle_s: float = 1.0) -> None:
+    async def finish(self, adapter: ClientAdapter, settle_s: float = 1.0) -> None:
         """Let the streams run ``settle_s`` more, then close the client and collect the server's side."""
         await asyncio.sleep(settle_s)
         adapter.sample_metrics()
@@ -239,18 +305,49 @@ class ChaosRun:
         self.history.server = [json.loads(line) for line in text.splitlines() if line.strip()]
 
     def check(self, verdicts: list[Verdict]) -> None:
-        """Write the report, then fail (naming the seed and the replay command) if any verdict failed."""
+        """Write the report, then fail (naming the seed and the replay command) if any verdict failed.
+
+        When the client under test has a known finding here (``self.finding``) and exactly the
+        verdicts that finding explains failed, the failure is ``FindingReproduced``: the scenario's
+        strict expected failure. Any other failed verdict is a plain failure."""
         self._checked = True
-        report.write_scenario(self.directory, self.name, self.history, verdicts, self.replay_command)
         failed = [v for v in verdicts if not v.ok]
+        finding = self.finding
+        if failed and finding is not None:
+            self.history.meta["finding"] = {"ids": list(finding.ids), "why": finding.why}
+            self.history.meta["finding_reproduced"] = all(finding.explains(v.name) for v in failed)
+        report.write_scenario(self.directory, self.name, self.history, verdicts, self.replay_command)
         if failed:
             lines = "\n".join(f"  {v.name}: {v.detail}" for v in failed)
-            raise AssertionError(
-                f"{self.name} (seed {self.seed}) failed:\n{lines}\nreport: {self.directory / 'index.html'}\n"
-                f"replay: {self.replay_command}"
+            message = (
+                f"{self.name} (seed {self.seed}, client {self.client_name}) failed:\n{lines}\n"
+                f"report: {self.directory / 'index.html'}\nreplay: {self.replay_command}"
             )
+            if finding is not None and all(finding.explains(v.name) for v in failed):
+                raise FindingReproduced(f"{'/'.join(finding.ids)} reproduced: {finding.why}\n{message}")
+            raise AssertionError(message)
 
 
-def replay_command(nodeid: str, seed: int, timeline: Path) -> str:
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A known flaw of a client that a scenario shows: the review's ids, why, and the verdicts it
+    makes fail (name prefixes). Anything else failing is not this finding."""
+
+    ids: tuple[str, ...]
+    why: str
+    verdicts: tuple[str, ...]
+
+    def explains(self, verdict: str) -> bool:
+        return verdict.startswith(self.verdicts)
+
+
+class FindingReproduced(AssertionError):
+    """The scenario failed exactly as the client's known finding says it does."""
+
+
+def replay_command(nodeid: str, seed: int, timeline: Path, client: str = "reference") -> str:
     python = Path(sys.executable).name
-    return f"{python} -m pytest '{nodeid}' -m chaos --chaos-seed {seed} --chaos-replay {timeline}"
+    return (
+        f"{python} -m pytest '{nodeid}' -m chaos --client {client} --chaos-seed {seed} "
+        f"--chaos-replay {timeline}"
+    )

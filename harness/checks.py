@@ -39,7 +39,8 @@ def _end(history: RunHistory) -> float:
 def no_silent_loss(history: RunHistory, *, settle_s: float = 1.0) -> Verdict:
     """Every stream message the server sent to the client (up to ``settle_s`` before the end) was
     observed, or the client reported it lost: a ``seq`` gap covering it, or a queue drop for its
-    stream; quotes the client coalesced (a counter) count as handled."""
+    stream; quotes the client coalesced (a counter) count as handled. For a client that does not
+    expose ``seq``, each stream's received count must reach its sent count."""
     end = _end(history) - settle_s
     sent = {
         (e["target"], e["key"], e["seq"])
@@ -63,6 +64,11 @@ def no_silent_loss(history: RunHistory, *, settle_s: float = 1.0) -> Verdict:
         (e["counters"].get("quotes_coalesced", 0) for e in history.client_events("metrics")), default=0
     )
     missing: Counter[tuple[str, str]] = Counter((t, k) for t, k, s in sent - seen - covered)
+    # A client that does not expose message headers (project-x-py, bare clients) reports events
+    # without ``seq``: for its streams, count instead (received vs sent, duplicates included).
+    sent_per_stream = _distinct_sends(history, end)
+    for stream, received in _unsequenced(history).items():
+        missing[stream] = max(0, sent_per_stream[stream] - received)
     silent = {}
     for (target, key), count in missing.items():
         allowed = allowance[(target, key)] + (coalesced if target == "GatewayQuote" else 0)
@@ -73,6 +79,33 @@ def no_silent_loss(history: RunHistory, *, settle_s: float = 1.0) -> Verdict:
     if silent:
         return Verdict("no_silent_loss", False, f"lost without a report: {silent} (of {len(sent)} sent)")
     return Verdict("no_silent_loss", True, f"{len(sent)} sent; {len(sent - seen)} not seen, all reported")
+
+
+def _unsequenced(history: RunHistory) -> Counter[tuple[str, str]]:
+    """Events per stream for the streams the client never gave a ``seq`` for (a client that does
+    not expose headers). A stream with any ``seq`` is checked by ``seq`` (snapshots carry none)."""
+    events = Counter((e["target"], e["key"]) for e in history.client if "target" in e)
+    sequenced = {
+        (e["target"], e["key"]) for e in history.client if "target" in e and e.get("seq") is not None
+    }
+    return Counter({stream: n for stream, n in events.items() if stream not in sequenced})
+
+
+def _distinct_sends(history: RunHistory, until: float) -> Counter[tuple[str, str]]:
+    """Distinct messages the server sent per stream up to ``until``: each ``seq`` once (a fault
+    may send one twice), each message without one (a depth snapshot) as sent."""
+    sequenced = {
+        (e["target"], e["key"], e["seq"])
+        for e in history.server
+        if e.get("seq") is not None and e["t"] <= until
+    }
+    counts = Counter((target, key) for target, key, _ in sequenced)
+    counts.update(
+        (e["target"], e["key"])
+        for e in history.server
+        if e.get("seq") is None and e.get("target") in STREAM_TARGETS and e["t"] <= until
+    )
+    return counts
 
 
 def _states(history: RunHistory, hub: str) -> list[tuple[float, str, str]]:
@@ -168,19 +201,23 @@ def token_never_in_url(history: RunHistory) -> Verdict:
     return Verdict("token_never_in_url", True, f"{len(history.requests)} requests, token only in headers")
 
 
-def queues_bounded(history: RunHistory, bound: int) -> Verdict:
-    samples = [e["queued"] for e in history.client_events("metrics")]
+def _bounded(history: RunHistory, name: str, field: str, bound: int, what: str) -> Verdict:
+    samples = [e.get(field) for e in history.client_events("metrics")]
     if not samples:
-        return Verdict("queues_bounded", False, "no metrics sampled: nothing was tested")
-    worst = max(samples)
-    return Verdict("queues_bounded", worst <= bound, f"at most {worst} queued (bound {bound})")
+        return Verdict(name, False, "no metrics sampled: nothing was tested")
+    known = [s for s in samples if s is not None]
+    if not known:
+        return Verdict(name, False, f"the client does not report its {what}: no bound can be shown")
+    worst = max(known)
+    return Verdict(name, worst <= bound, f"at most {worst} {what} (bound {bound})")
+
+
+def queues_bounded(history: RunHistory, bound: int) -> Verdict:
+    return _bounded(history, "queues_bounded", "queued", bound, "queued events")
 
 
 def tasks_bounded(history: RunHistory, bound: int) -> Verdict:
-    samples = [e["tasks"] for e in history.client_events("metrics")]
-    if not samples:
-        return Verdict("tasks_bounded", False, "no metrics sampled: nothing was tested")
-    return Verdict("tasks_bounded", max(samples) <= bound, f"at most {max(samples)} tasks (bound {bound})")
+    return _bounded(history, "tasks_bounded", "tasks", bound, "tasks")
 
 
 def no_deadlock(history: RunHistory, bound_s: float) -> Verdict:
@@ -208,6 +245,45 @@ def connected_at_end(history: RunHistory) -> Verdict:
             last[e["hub"]] = e["data"]["to"]
     down = {hub: state for hub in ("user", "market") if (state := last[hub]) != "connected"}
     return Verdict("connected_at_end", not down, f"not connected: {down}" if down else "both hubs connected")
+
+
+def no_duplicate_delivery(history: RunHistory) -> Verdict:
+    """No stream message reached the client's user twice: by ``seq`` when the client exposes it,
+    else by count (more events of a stream than distinct messages the server sent on it)."""
+    observed = [(e["target"], e["key"], e["seq"]) for e in history.client if e.get("seq") is not None]
+    twice = len(observed) - len(set(observed))
+    unsequenced = _unsequenced(history)
+    if unsequenced:
+        distinct = _distinct_sends(history, float("inf"))
+        twice += sum(max(0, n - distinct[stream]) for stream, n in unsequenced.items())
+    return Verdict("no_event_delivered_twice", twice == 0, f"{twice} duplicate deliveries")
+
+
+def no_silent_stall(history: RunHistory, streams: dict[str, list[str]], window_s: float) -> Verdict:
+    """While the client says a hub is CONNECTED, its subscribed streams (``streams``: target -> keys)
+    deliver: at the end, every stream whose hub the client calls connected had an event in the last
+    ``window_s`` seconds (the streams run at several events a second)."""
+    end = _end(history)
+    last: dict[str, str] = {}
+    for e in history.client_events("state"):
+        if e["t"] <= end:
+            last[e["hub"]] = e["data"]["to"]
+    stalled = []
+    for target, keys in streams.items():
+        hub = "user" if target.startswith("GatewayUser") else "market"
+        for key in keys:
+            if last.get(hub) != "connected":
+                continue  # not claimed live: connected_at_end / recovered_within judge that
+            times = [e["t"] for e in history.client if e.get("target") == target and e.get("key") == key]
+            if not any(end - window_s <= t <= end for t in times):
+                stalled.append(f"{target}/{key}")
+    if stalled:
+        return Verdict(
+            "no_silent_stall",
+            False,
+            f"{hub} says connected, yet silent for {window_s} s: {', '.join(stalled)}",
+        )
+    return Verdict("no_silent_stall", True, "every stream of a connected hub delivered at the end")
 
 
 def counter_between(history: RunHistory, name: str, low: int, high: int) -> Verdict:

@@ -155,3 +155,9 @@ def _run(argv: abc.Sequence[str], what: str) -> None:
     if result.returncode != 0:
         tail = "\n".join((result.stderr or result.stdout).splitlines()[-15:])
         raise SetupError(f"could not {what} (exit {result.returncode}):\n{tail}")
+
+
+# What ``pytest scenarios -m chaos --client NAME`` accepts: the reference client in-process, the
+# same client behind the whole-client driver protocol (proof the protocol loses nothing), and every
+# client above (``harness/process_adapters.py``).
+CLIENTS_UNDER_TEST = ("reference", "reference-process", *CLIENTS)

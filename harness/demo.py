@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from .client_envs import CLIENTS, ensure
-from .driver_process import DriverProcess
+from .driver_process import signalr_driver
 from .errors import HarnessError
 from .processes import SimulatorProcess
 
@@ -44,7 +44,7 @@ def show(event: dict[str, object], started: float) -> None:
 
 async def watch(args: argparse.Namespace, url: str, python: Path) -> int:
     env = CLIENTS[args.client]
-    driver = DriverProcess(
+    driver = signalr_driver(
         env, python, f"{url}/hubs/demo", protocol=args.protocol, log_path=args.log_dir / f"{env.name}.log"
     )
     started = time.time()

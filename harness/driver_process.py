@@ -26,26 +26,42 @@ from .processes import log_tail
 Event = dict[str, Any]
 
 
+def signalr_driver(
+    env: ClientEnv,
+    python: Path,
+    url: str,
+    *,
+    protocol: str = "json",
+    reconnect: bool = False,
+    keep_alive_s: float | None = None,
+    token: str | None = None,
+    log_path: Path | None = None,
+) -> DriverProcess:
+    """A bare SignalR client driver (``harness/drivers/*_driver.py``) connected to one hub URL."""
+    argv = [str(python), str(env.driver_path), "--url", url, "--protocol", protocol]
+    if reconnect:
+        argv.append("--reconnect")
+    if keep_alive_s is not None:
+        argv += ["--keep-alive", str(keep_alive_s)]
+    if token is not None:
+        argv += ["--token", token]
+    return DriverProcess(env.name, argv, log_path=log_path)
+
+
 class DriverProcess:
     def __init__(
         self,
-        env: ClientEnv,
-        python: Path,
-        url: str,
+        name: str,
+        argv: abc.Sequence[str],
         *,
-        protocol: str = "json",
-        reconnect: bool = False,
-        keep_alive_s: float | None = None,
         log_path: Path | None = None,
+        on_event: abc.Callable[[Event], None] | None = None,
     ) -> None:
-        self.env = env
-        self.argv = [str(python), str(env.driver_path), "--url", url, "--protocol", protocol]
-        if reconnect:
-            self.argv.append("--reconnect")
-        if keep_alive_s is not None:
-            self.argv += ["--keep-alive", str(keep_alive_s)]
+        self.name = name
+        self.on_event = on_event  # called for each event as it arrives (adapters record them)
+        self.argv = list(argv)
         self._owns_log = log_path is None  # a log nobody asked for is deleted by close()
-        self.log_path = log_path or Path(tempfile.mkstemp(prefix=f"faultline-{env.name}-", suffix=".log")[1])
+        self.log_path = log_path or Path(tempfile.mkstemp(prefix=f"faultline-{name}-", suffix=".log")[1])
         self.events: list[Event] = []
         self.shutdown: str | None = None  # "exited", "terminated" or "killed"
         self._proc: asyncio.subprocess.Process | None = None
@@ -71,15 +87,24 @@ class DriverProcess:
             try:
                 event = json.loads(line)
             except ValueError:
+                event = None
+            if not isinstance(event, dict) or not isinstance(event.get("event"), str):
+                # not the protocol: a client printing to stdout, say; kept, never fatal
                 event = {"event": "garbage", "line": line.decode(errors="replace")}
             self.events.append(event)
+            if self.on_event is not None:
+                self.on_event(event)
             self._arrived.set()
         self.events.append({"event": "driver_exited"})
         self._arrived.set()
 
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.returncode is None
+
     async def command(self, cmd: str, **fields: Any) -> None:
         if self._proc is None or self._proc.stdin is None or self._proc.returncode is not None:
-            raise ProcessError(f"{self.env.name} driver is not running:\n{log_tail(self.log_path)}")
+            raise ProcessError(f"{self.name} driver is not running:\n{log_tail(self.log_path)}")
         self._proc.stdin.write((json.dumps({"cmd": cmd, **fields}) + "\n").encode())
         await self._proc.stdin.drain()
 
@@ -100,7 +125,7 @@ class DriverProcess:
         except TimeoutError:
             pass
         raise ProcessError(
-            f"{self.env.name}: no {what} within {within_s} s; events: {self.events[since:][-12:]}\n"
+            f"{self.name}: no {what} within {within_s} s; events: {self.events[since:][-12:]}\n"
             f"log:\n{log_tail(self.log_path)}"
         )
 

@@ -108,10 +108,18 @@ def write_scenario(
         for v in verdicts
     )
     status = "PASS" if all(v.ok for v in verdicts) else "FAIL"
+    finding = history.meta.get("finding")
+    known = ""
+    if finding and status == "FAIL":
+        ids = "/".join(finding["ids"])
+        if history.meta.get("finding_reproduced"):
+            status = f"FINDING {ids} REPRODUCED"
+        known = f"<p><b>Known finding {html.escape(ids)}</b>: {html.escape(finding['why'])}</p>"
     page = f"""<!doctype html><meta charset="utf-8"><title>{html.escape(name)}: {status}</title>
 <style>body{{font-family:sans-serif;margin:2em}} td{{padding:2px 8px}} code{{background:#eee;padding:2px}}</style>
 <h1>{html.escape(name)}: {status}</h1>
 <p>seed {history.meta.get("seed")} &middot; client {html.escape(str(history.meta.get("client")))}</p>
+{known}
 {timeline_svg(history)}
 <h2>Verdicts</h2><table>{rows}</table>
 <h2>Replay</h2><p><code>{html.escape(replay)}</code></p>

@@ -33,6 +33,10 @@ class RunHistory:
     def observe(self, kind: str, **fields: Any) -> None:
         self.client.append({"t": time.time(), "kind": kind, **fields})
 
+    def observe_at(self, t: float, kind: str, **fields: Any) -> None:
+        """An observation stamped by the process that made it (an adapter process's own clock)."""
+        self.client.append({"t": t, "kind": kind, **fields})
+
     def fault(self, action: str, **fields: Any) -> None:
         self.faults.append({"t": time.time(), "action": action, **fields})
 

@@ -7,14 +7,15 @@ from __future__ import annotations
 import pytest
 
 from harness import checks
+from harness.adapters import ClientAdapter
 from harness.chaos import ACCOUNT, ChaosRun
 from harness.timeline import Step
 
 pytestmark = pytest.mark.chaos
 
 
-async def start(chaos: ChaosRun) -> object:
-    client = chaos.reference_client()
+async def start(chaos: ChaosRun) -> ClientAdapter:
+    client = await chaos.client()
     await client.connect()
     await client.subscribe("quotes", chaos.contract)
     await client.subscribe("trades", chaos.contract)
@@ -37,7 +38,7 @@ async def test_latency_spikes_below_the_timeouts_are_ridden_through(chaos: Chaos
         return steps
 
     await chaos.play(chaos.timeline(spikes))
-    await chaos.finish(client, settle_s=1.5)  # type: ignore[arg-type]
+    await chaos.finish(client, settle_s=1.5)
     chaos.check(
         [
             checks.no_silent_loss(chaos.history),
@@ -53,7 +54,7 @@ async def test_sliced_frames_are_reassembled_without_loss(chaos: ChaosRun) -> No
     await chaos.play(
         chaos.timeline(lambda rng: [Step(0.5, "slicer", "both", 2.0, {"size": 40, "delay_us": 0})])
     )
-    await chaos.finish(client, settle_s=1.0)  # type: ignore[arg-type]
+    await chaos.finish(client, settle_s=1.0)
     chaos.check(
         [
             checks.no_silent_loss(chaos.history),
@@ -66,7 +67,7 @@ async def test_sliced_frames_are_reassembled_without_loss(chaos: ChaosRun) -> No
 async def test_bandwidth_starvation_ends_in_recovery_without_silent_loss(chaos: ChaosRun) -> None:
     client = await start(chaos)
     await chaos.play(chaos.timeline(lambda rng: [Step(0.5, "bandwidth", "market", 2.5, {"kbps": 1})]))
-    await chaos.finish(client, settle_s=3.0)  # type: ignore[arg-type]
+    await chaos.finish(client, settle_s=3.0)
     chaos.check(
         [
             checks.no_silent_loss(chaos.history),
@@ -84,7 +85,7 @@ async def test_a_link_that_dies_after_each_few_kilobytes_is_reconnected_each_tim
             lambda rng: [Step(0.5, "cut_after", "market", 3.0, {"bytes": rng.randint(8000, 16000)})]
         )
     )
-    await chaos.finish(client, settle_s=3.0)  # type: ignore[arg-type]
+    await chaos.finish(client, settle_s=3.0)
     chaos.check(
         [
             checks.no_silent_loss(chaos.history),

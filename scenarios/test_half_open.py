@@ -13,7 +13,7 @@ pytestmark = pytest.mark.chaos
 
 
 async def run_half_open(chaos: ChaosRun, **config: object) -> None:
-    client = chaos.reference_client(**config)
+    client = await chaos.client(**config)
     await client.connect()
     await client.subscribe("quotes", chaos.contract)
     await client.subscribe("depth", chaos.contract)

@@ -5,14 +5,15 @@ from __future__ import annotations
 import pytest
 
 from harness import checks
+from harness.adapters import ClientAdapter
 from harness.chaos import ACCOUNT, ChaosRun
 from harness.timeline import Step
 
 pytestmark = pytest.mark.chaos
 
 
-async def start(chaos: ChaosRun) -> object:
-    client = chaos.reference_client()
+async def start(chaos: ChaosRun) -> ClientAdapter:
+    client = await chaos.client()
     await client.connect()
     await client.subscribe("quotes", chaos.contract)
     await client.subscribe("user", ACCOUNT)
@@ -24,7 +25,7 @@ async def test_r17_one_hub_down_leaves_the_other_streaming(chaos: ChaosRun, down
     client = await start(chaos)
     timeline = chaos.timeline(lambda rng: [Step(1.0, "refuse", down, round(rng.uniform(1.5, 2.5), 2))])
     await chaos.play(timeline)
-    await chaos.finish(client, settle_s=3.0)  # type: ignore[arg-type]
+    await chaos.finish(client, settle_s=3.0)
     streams = {"GatewayQuote": [chaos.contract]} if down == "market" else {}
     chaos.check(
         [
@@ -42,7 +43,7 @@ async def test_reset_of_the_market_hub_reconnects_and_resubscribes(chaos: ChaosR
     client = await start(chaos)
     timeline = chaos.timeline(lambda rng: [Step(1.0, "reset", "market", 0.3)])
     await chaos.play(timeline)
-    await chaos.finish(client, settle_s=3.0)  # type: ignore[arg-type]
+    await chaos.finish(client, settle_s=3.0)
     chaos.check(
         [
             checks.detected_within(chaos.history, "reset", 1.0),
@@ -50,5 +51,22 @@ async def test_reset_of_the_market_hub_reconnects_and_resubscribes(chaos: ChaosR
             checks.untouched(chaos.history, "user"),
             checks.no_silent_loss(chaos.history),
             checks.connected_at_end(chaos.history),
+        ]
+    )
+
+
+@pytest.mark.smoke
+async def test_after_the_hub_closes_and_comes_back_its_streams_resume(chaos: ChaosRun) -> None:
+    """The market hub closes every connection (allowing reconnect) once; long enough after, the
+    client has reconnected and its streams flow again: never "connected" and silent."""
+    client = await start(chaos)
+    steps = [Step(1.0, "server_close", "market", params={"allow_reconnect": True})]
+    await chaos.play(chaos.timeline(lambda rng: steps))
+    await chaos.finish(client, settle_s=9.0)  # slow reconnect policies (signalrcore: 1, 3, 5 s) get there
+    chaos.check(
+        [
+            checks.connected_at_end(chaos.history),
+            checks.no_silent_stall(chaos.history, {"GatewayQuote": [chaos.contract]}, 2.0),
+            checks.untouched(chaos.history, "user"),
         ]
     )

@@ -11,10 +11,11 @@ from harness.timeline import Step
 pytestmark = pytest.mark.chaos
 
 
+@pytest.mark.smoke
 async def test_partition_of_the_market_hub_is_detected_and_healed_with_no_silent_loss(
     chaos: ChaosRun,
 ) -> None:
-    client = chaos.reference_client()
+    client = await chaos.client()
     await client.connect()
     await client.subscribe("quotes", chaos.contract)
     await client.subscribe("trades", chaos.contract)
@@ -42,7 +43,7 @@ async def test_partition_of_the_market_hub_is_detected_and_healed_with_no_silent
 
 async def test_a_second_fault_right_after_the_first_recovery_is_recovered_too(chaos: ChaosRun) -> None:
     """T9: the state changes again while the client is resubscribing (an event-triggered step)."""
-    client = chaos.reference_client()
+    client = await chaos.client()
     await client.connect()
     await client.subscribe("quotes", chaos.contract)
     await client.subscribe("depth", chaos.contract)

@@ -8,7 +8,7 @@ import statistics
 
 import pytest
 
-from client import BackoffPolicy, Event
+from client import BackoffPolicy
 from harness import checks
 from harness.chaos import ChaosRun
 from harness.checks import Verdict
@@ -19,10 +19,10 @@ pytestmark = pytest.mark.chaos
 
 async def test_r4_a_herd_of_clients_backs_off_with_jitter_and_one_told_to_gives_up(chaos: ChaosRun) -> None:
     herd = [
-        chaos.reference_client(seed=chaos.seed + n, backoff=BackoffPolicy(initial_s=0.2, max_s=1.0))
+        await chaos.client(seed=chaos.seed + n, backoff=BackoffPolicy(initial_s=0.2, max_s=1.0))
         for n in range(8)
     ]
-    quitter = chaos.reference_client(backoff=BackoffPolicy(initial_s=0.1, max_s=0.2, max_attempts=3))
+    quitter = await chaos.client(backoff=BackoffPolicy(initial_s=0.1, max_s=0.2, max_attempts=3))
     for client in [*herd, quitter]:
         await client.connect()
     await chaos.play(chaos.timeline(lambda rng: [Step(0.5, "refuse", "market", 4.0)]))
@@ -33,7 +33,7 @@ async def test_r4_a_herd_of_clients_backs_off_with_jitter_and_one_told_to_gives_
     outage_start = chaos.history.faults[0]["t"]
     retries = sorted(t - outage_start for t in negotiates if t > outage_start)
     firsts = retries[: len(herd)]
-    quitter_state = quitter.client.state("market").value
+    quitter_state = quitter.state("market")
     for client in [*herd[1:], quitter]:
         await client.close()
     await chaos.finish(herd[0], settle_s=0.5)
@@ -69,26 +69,15 @@ async def _requests(chaos: ChaosRun) -> list[dict[str, object]]:
 
 
 async def test_r7_callbacks_that_subscribe_and_register_during_faults_never_deadlock(chaos: ChaosRun) -> None:
-    client = chaos.reference_client()
-    other = chaos.contracts[1]
-    calls = 0
-
-    async def reentrant(event: Event) -> None:
-        nonlocal calls
-        calls += 1
-        handle = client.add_callback("trade", lambda e: None)
-        if calls % 2:
-            await client.subscribe("trades", other)
-        else:
-            await client.unsubscribe("trades", other)
-        client.remove_callback(handle)
-
-    client.add_callback("quote", reentrant)
+    client = await chaos.client()
+    await client.add_callback("quote", "reentrant", contract=chaos.contracts[1])
     await client.connect()
     await client.subscribe("quotes", chaos.contract)
     steps = [Step(1.0, "reset", "market", 0.3), Step(2.0, "latency", "market", 1.0, {"ms": 150})]
     await chaos.play(chaos.timeline(lambda rng: steps))
-    await chaos.finish(client, settle_s=2.0)
+    await asyncio.sleep(2.0)
+    calls = client.callback_calls()
+    await chaos.finish(client, settle_s=0.0)
     chaos.check(
         [
             Verdict("reentrant_calls_ran", calls >= 10, f"{calls} re-entrant dispatches"),

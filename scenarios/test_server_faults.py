@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from client import DispatchPolicy, Event
+from client import DispatchPolicy
 from harness import checks
 from harness.chaos import ACCOUNT, ChaosRun
 from harness.timeline import Step
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.chaos
 
 
 async def test_r12_a_close_allowing_reconnect_reconnects(chaos: ChaosRun) -> None:
-    client = chaos.reference_client()
+    client = await chaos.client()
     await client.connect()
     await client.subscribe("quotes", chaos.contract)
     params = {"error": "Server is restarting", "allow_reconnect": True}
@@ -33,7 +33,7 @@ async def test_r12_a_close_allowing_reconnect_reconnects(chaos: ChaosRun) -> Non
 
 
 async def test_r12_a_close_refusing_reconnect_fails_visibly_and_spares_the_other_hub(chaos: ChaosRun) -> None:
-    client = chaos.reference_client()
+    client = await chaos.client()
     await client.connect()
     await client.subscribe("user", ACCOUNT)
     params = {"error": "Account suspended", "allow_reconnect": False}
@@ -48,8 +48,9 @@ async def test_r12_a_close_refusing_reconnect_fails_visibly_and_spares_the_other
     )
 
 
+@pytest.mark.smoke
 async def test_r3_t6_tokens_expiring_under_load_are_replaced_on_reconnect(chaos: ChaosRun) -> None:
-    client = chaos.reference_client()
+    client = await chaos.client()
     await client.connect()
     await client.subscribe("quotes", chaos.contract)
     await client.subscribe("trades", chaos.contract)
@@ -84,13 +85,9 @@ async def test_r3_t6_tokens_expiring_under_load_are_replaced_on_reconnect(chaos:
 async def test_r5_r15_r16_t1_a_burst_past_a_slow_consumer_stays_bounded_and_nothing_is_lost_silently(
     chaos: ChaosRun,
 ) -> None:
-    client = chaos.reference_client(dispatch=DispatchPolicy(trade_queue=200, depth_queue=200, user_queue=50))
-
-    async def slow(event: Event) -> None:
-        await asyncio.sleep(0.002)
-
+    client = await chaos.client(dispatch=DispatchPolicy(trade_queue=200, depth_queue=200, user_queue=50))
     for kind in ("trade", "depth"):
-        client.add_callback(kind, slow)
+        await client.add_callback(kind, "sleep", seconds=0.002)
     await client.connect()
     for stream in ("quotes", "trades", "depth"):
         for contract in chaos.contracts:
@@ -107,5 +104,33 @@ async def test_r5_r15_r16_t1_a_burst_past_a_slow_consumer_stays_bounded_and_noth
             checks.tasks_bounded(chaos.history, 20),
             checks.untouched(chaos.history, "user"),
             checks.no_deadlock(chaos.history, 5.0),
+        ]
+    )
+
+
+@pytest.mark.smoke
+async def test_r12_a_subscription_the_hub_refuses_is_reported_not_swallowed(chaos: ChaosRun) -> None:
+    """The market hub answers subscriptions with an error Completion (a hub method that throws):
+    the client must tell its caller, not log it at debug level and report success."""
+    client = await chaos.client()
+    await client.connect()
+    await client.subscribe("quotes", chaos.contract)
+    methods = ["SubscribeContractQuotes", "SubscribeContractTrades", "SubscribeContractMarketDepth"]
+    params = {"methods": methods, "error": "Contract is not available"}
+    steps = [Step(0.0, "server:error_completions", "market", 3.0, params)]
+    player = asyncio.create_task(chaos.play(chaos.timeline(lambda rng: steps)))
+    await asyncio.sleep(0.5)
+    said = await client.subscribe("quotes", chaos.contracts[1])
+    await player
+    await chaos.finish(client, settle_s=0.5)
+    chaos.check(
+        [
+            checks.Verdict(
+                "refusal_reported",
+                not said,
+                f"subscribe() during the refusal said {'it worked' if said else 'it failed'}",
+            ),
+            checks.untouched(chaos.history, "market"),
+            checks.connected_at_end(chaos.history),
         ]
     )

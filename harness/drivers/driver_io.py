@@ -29,6 +29,9 @@ def parse_args(description):
     parser.add_argument(
         "--keep-alive", type=float, default=15.0, help="client keep-alive seconds, if it has one"
     )
+    parser.add_argument(
+        "--token", help="bearer token for the client's access-token factory (Authorization header)"
+    )
     return parser.parse_args()
 
 
@@ -37,3 +40,31 @@ def command_failed(name, exc=None):
         emit("command_failed", cmd=name, message="unknown command")
     else:
         emit("command_failed", cmd=name, type=type(exc).__name__, message=str(exc))
+
+
+class Behaviour:
+    """A user callback of a kind the scenarios ask for (``on`` with ``does``): ``noop``, ``raise``,
+    ``sleep`` (``seconds``) or ``reentrant`` (invokes ``Subscribe``/``UnsubscribeContractTrades``
+    of ``contract`` from inside the handler). Bare libraries cannot remove a handler, so ``off``
+    disarms it, as their users do. Each call is reported as a ``callback`` event."""
+
+    def __init__(self, handle, does, params):
+        if does not in ("noop", "raise", "sleep", "reentrant"):
+            raise ValueError(f"unknown callback behaviour {does!r}")
+        self.handle, self.does, self.params = handle, does, params
+        self.armed = True
+        self.calls = 0
+
+    def call(self):
+        """Run the behaviour's own part; returns (seconds to sleep, invocation to send or None)."""
+        if not self.armed:
+            return 0.0, None
+        self.calls += 1
+        raised = self.does == "raise"
+        emit("callback", handle=self.handle, raised=raised)
+        if raised:
+            raise RuntimeError("a bug in someone's strategy")
+        if self.does == "reentrant":
+            verb = "Subscribe" if self.calls % 2 else "Unsubscribe"
+            return 0.0, (f"{verb}ContractTrades", [self.params["contract"]])
+        return float(self.params.get("seconds", 0.0)) if self.does == "sleep" else 0.0, None

@@ -4,7 +4,7 @@ import asyncio
 import json
 import sys
 
-from driver_io import command_failed, emit, parse_args
+from driver_io import Behaviour, command_failed, emit, parse_args
 from pysignalr.client import SignalRClient
 
 
@@ -14,7 +14,10 @@ def build(args):
         from pysignalr.protocol.messagepack import MessagepackProtocol
 
         protocol = MessagepackProtocol()
-    client = SignalRClient(args.url, protocol=protocol, retry_sleep=0.2, retry_count=50)
+    factory = (lambda: args.token) if args.token else None
+    client = SignalRClient(
+        args.url, protocol=protocol, retry_sleep=0.2, retry_count=50, access_token_factory=factory
+    )
 
     async def on_open():
         emit("open")
@@ -29,6 +32,20 @@ def build(args):
     client.on_close(on_close)
     client.on_error(on_error)
     return client
+
+
+def add_behaviour(client, behaviours, command):
+    behaviour = Behaviour(command["handle"], command["does"], command.get("params", {}))
+    behaviours[behaviour.handle] = behaviour
+
+    async def act(arguments):
+        seconds, invocation = behaviour.call()
+        if seconds:
+            await asyncio.sleep(seconds)
+        if invocation:
+            await client.send(*invocation)
+
+    client.on(command["target"], act)
 
 
 async def run_client(client):
@@ -46,6 +63,7 @@ async def run(args):
     reader = asyncio.StreamReader()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
     task = None
+    behaviours = {}
     emit("ready", client="pysignalr")
     while line := await reader.readline():
         command = json.loads(line)
@@ -53,6 +71,10 @@ async def run(args):
         try:
             if name == "start":
                 task = asyncio.create_task(run_client(client))
+            elif name == "on" and command.get("does"):
+                add_behaviour(client, behaviours, command)
+            elif name == "off":
+                behaviours.pop(command["handle"]).armed = False
             elif name == "on":
                 target = command["target"]
 

@@ -3,13 +3,17 @@
 import json
 import logging
 import sys
+import time
 
-from driver_io import command_failed, emit, parse_args
+from driver_io import Behaviour, command_failed, emit, parse_args
 from signalrcore.hub_connection_builder import HubConnectionBuilder
 
 
 def build(args):
-    builder = HubConnectionBuilder().with_url(args.url, options={"verify_ssl": False})
+    options = {"verify_ssl": False}
+    if args.token:
+        options["access_token_factory"] = lambda: args.token
+    builder = HubConnectionBuilder().with_url(args.url, options=options)
     builder.configure_logging(logging.WARNING)
     if args.protocol == "messagepack":
         from signalrcore.protocol.messagepack_protocol import MessagePackHubProtocol
@@ -55,8 +59,18 @@ def stream_handlers(ref):
     }
 
 
+def act(conn, behaviour):
+    """A behaviour's handler, on signalrcore's receive thread as every handler is."""
+    seconds, invocation = behaviour.call()
+    if seconds:
+        time.sleep(seconds)
+    if invocation:
+        conn.send(*invocation)
+
+
 def run(args):
     conn = build(args)
+    behaviours = {}
     emit("ready", client="signalrcore")
     for line in sys.stdin:
         command = json.loads(line)
@@ -64,6 +78,12 @@ def run(args):
         try:
             if name == "start":
                 conn.start()
+            elif name == "on" and command.get("does"):
+                behaviour = Behaviour(command["handle"], command["does"], command.get("params", {}))
+                behaviours[behaviour.handle] = behaviour
+                conn.on(command["target"], lambda arguments, b=behaviour: act(conn, b))
+            elif name == "off":
+                behaviours.pop(command["handle"]).armed = False
             elif name == "on":
                 target = command["target"]
                 conn.on(

@@ -64,7 +64,7 @@ def test_a_failing_scenario_stops_everything_it_started(tmp_path: Path) -> None:
     simulator_port = int(
         re.search(
             r"listening on http://127\.0\.0\.1:(\d+)",
-            (run / "test_fails_in_the_middle_of_a_fault" / "simulator.log").read_text(),
+            (run / "test_fails_in_the_middle_of_a_fault[reference]" / "simulator.log").read_text(),
         ).group(1)
     )  # type: ignore[union-attr]
     toxiproxy_port = int(
@@ -75,5 +75,5 @@ def test_a_failing_scenario_stops_everything_it_started(tmp_path: Path) -> None:
     assert processes_mentioning(str(run)) == []  # the simulator's argv names its history file in the run dir
     assert processes_mentioning(f"-port {toxiproxy_port}") == []
     assert (
-        run / "test_fails_in_the_middle_of_a_fault" / "index.html"
+        run / "test_fails_in_the_middle_of_a_fault[reference]" / "index.html"
     ).is_file()  # the report was still written

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from harness.client_envs import CLIENTS, ClientEnv, ensure
-from harness.driver_process import DriverProcess
+from harness.driver_process import DriverProcess, signalr_driver
 from simulator import DemoHub, ServerConfig, SimulatorServer
 
 # Timers short enough for fast tests, long enough for signalrcore, which only pings when it was
@@ -45,7 +45,7 @@ def make_driver(
     client_pythons: dict[str, Path], sim: SimulatorServer, tmp_path: Path
 ) -> abc.Callable[[ClientCase], DriverProcess]:
     def make(case: ClientCase) -> DriverProcess:
-        return DriverProcess(
+        return signalr_driver(
             case.env,
             client_pythons[case.env.name],
             f"{sim.url}/hubs/demo",

@@ -48,6 +48,18 @@ def test_no_silent_loss_accepts_reported_gaps_and_catches_unreported_ones() -> N
     assert "GatewayQuote/C': 3" in verdict.detail
 
 
+def test_no_silent_loss_counts_events_of_a_client_that_does_not_expose_seq() -> None:
+    unsequenced = [{**e, "seq": None} for e in seen(list(range(1, 10)))]
+    assert checks.no_silent_loss(history(server=sent(range(1, 10)), client=unsequenced)).ok
+    verdict = checks.no_silent_loss(history(server=sent(range(1, 10)), client=unsequenced[:6]))
+    assert not verdict.ok
+    assert "GatewayQuote/C': 3" in verdict.detail
+    snapshot = {**seen([0])[0], "seq": None}  # a depth snapshot has no seq: the stream is still sequenced
+    assert checks.no_silent_loss(
+        history(server=sent(range(1, 10)), client=[snapshot, *seen(list(range(1, 10)))])
+    ).ok
+
+
 def test_no_silent_loss_counts_coalesced_quotes_and_queue_drops_as_reported() -> None:
     metrics = {"t": 3.0, "kind": "metrics", "queued": 0, "tasks": 1, "counters": {"quotes_coalesced": 2}}
     assert checks.no_silent_loss(history(server=sent(range(1, 6)), client=[*seen([1, 4, 5]), metrics])).ok
@@ -136,6 +148,10 @@ def test_bounds_on_queues_tasks_and_closing() -> None:
     assert checks.queues_bounded(history(client=samples), 50).ok
     assert not checks.queues_bounded(history(client=samples), 10).ok
     assert not checks.tasks_bounded(history(client=samples), 11).ok
+    unreported = [{**e, "queued": None} for e in samples]
+    verdict = checks.queues_bounded(history(client=unreported), 50)
+    assert not verdict.ok
+    assert "does not report" in verdict.detail
     assert checks.no_deadlock(history(meta={"close_s": 0.2}), 5).ok
     assert not checks.no_deadlock(history(meta={"close_s": None}), 5).ok
 
@@ -173,3 +189,26 @@ def test_a_saved_history_checks_the_same_offline(tmp_path: Path) -> None:
     run.save(tmp_path / "history.jsonl")
     again = RunHistory.load(tmp_path / "history.jsonl")
     assert checks.no_silent_loss(again) == checks.no_silent_loss(run)
+
+
+def test_no_silent_stall_catches_a_connected_hub_whose_stream_went_quiet() -> None:
+    connected = state("market", 1.0, "connecting", "connected")
+    flowing = history(client=[connected, *seen([1, 2], t=9.5)])
+    assert checks.no_silent_stall(flowing, {Q: ["C"]}, 2.0).ok
+    stalled = history(client=[connected, *seen([1, 2], t=3.0)])
+    verdict = checks.no_silent_stall(stalled, {Q: ["C"]}, 2.0)
+    assert not verdict.ok
+    assert "GatewayQuote/C" in verdict.detail
+    down = history(client=[connected, state("market", 4.0, "connected", "reconnecting"), *seen([1], t=3.0)])
+    assert checks.no_silent_stall(down, {Q: ["C"]}, 2.0).ok  # not claimed live: other checks judge it
+
+
+def test_no_duplicate_delivery_by_seq_and_by_count() -> None:
+    assert checks.no_duplicate_delivery(history(server=sent(range(1, 4)), client=seen([1, 2, 3]))).ok
+    assert not checks.no_duplicate_delivery(history(server=sent(range(1, 4)), client=seen([1, 2, 2, 3]))).ok
+    unsequenced = [{**e, "seq": None} for e in seen([1, 2, 3, 4])]
+    twice_sent = sent(range(1, 4)) + sent(range(2, 3))  # the server sent seq 2 twice (a fault)
+    verdict = checks.no_duplicate_delivery(history(server=twice_sent, client=unsequenced))
+    assert not verdict.ok
+    assert verdict.detail == "1 duplicate deliveries"
+    assert checks.no_duplicate_delivery(history(server=twice_sent, client=unsequenced[:3])).ok

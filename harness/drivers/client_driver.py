@@ -1,0 +1,228 @@
+"""The whole-client driver protocol: what every adapter process shares (standard library only).
+
+A client driver runs one realtime client (both hubs, its own reconnect logic, its own token
+handling) in its own interpreter and speaks JSON lines, one object per line:
+
+commands on stdin, each with a ``ref`` the answer carries back:
+
+| ``cmd`` | fields | does |
+|---|---|---|
+| ``connect`` | ``timeout_s`` (optional) | connect both hubs as the client's user would |
+| ``subscribe`` / ``unsubscribe`` | ``stream`` (quotes, trades, depth, user), ``key`` | change what it streams |
+| ``add_callback`` | ``kind``, ``does`` (noop, raise, sleep, reentrant), ``params`` | register a callback; the answer's ``result`` is its handle |
+| ``remove_callback`` | ``handle`` | unregister it |
+| ``close`` | | disconnect as the client's user would |
+| ``exit`` | | close and exit |
+
+events on stdout, each with ``t`` (epoch seconds):
+``ready``; ``done`` (``ref``, ``ok``, ``result``, ``error``, ``took_s``); ``message`` (``kind``,
+``hub``, ``target``, ``key``, ``seq`` when the client exposes it); ``state`` (``hub``, ``from``,
+``to``, ``reason``: what the client itself says about the hub); ``metrics`` (``tasks``,
+``queued``, ``counters``) every 100 ms; ``gap`` (``key``, ``data``) if the client reports losses.
+
+A driver subclasses ``ClientDriver`` and fills in the client-specific methods; this file owns the
+command loop, the callback behaviours and the sampling, so a driver stays small.
+"""
+
+import asyncio
+import json
+import sys
+import threading
+import time
+
+KINDS = {
+    "quote": "GatewayQuote",
+    "trade": "GatewayTrade",
+    "depth": "GatewayDepth",
+    "account": "GatewayUserAccount",
+    "order": "GatewayUserOrder",
+    "position": "GatewayUserPosition",
+    "user_trade": "GatewayUserTrade",
+}
+USER_KINDS = ("account", "order", "position", "user_trade")
+_out = threading.Lock()  # clients may call back from their own threads
+
+
+def emit(event, **fields):
+    line = json.dumps({"event": event, "t": time.time(), **fields}, default=repr)
+    with _out:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
+
+class CallbackBehaviours:
+    """The callbacks a scenario can ask for, built as plain functions of one event. They count their
+    own calls (``callback_calls``, ``callback_errors``): the driver sees how often the client ran
+    them, whatever the client itself reports."""
+
+    def __init__(self, driver):
+        self.driver = driver
+        self.counters = {"callback_calls": 0, "callback_errors": 0}
+        self._reentrant_calls = 0
+
+    def build(self, does, params):
+        counters = self.counters
+
+        if does == "noop":
+
+            def noop(event):
+                counters["callback_calls"] += 1
+
+            return noop
+        if does == "raise":
+
+            def broken(event):
+                counters["callback_calls"] += 1
+                counters["callback_errors"] += 1
+                raise RuntimeError("a bug in someone's strategy")
+
+            return broken
+        if does == "sleep":
+            seconds = float(params.get("seconds", 0.002))
+
+            async def slow(event):
+                counters["callback_calls"] += 1
+                await asyncio.sleep(seconds)
+
+            return slow
+        if does == "reentrant":
+            contract = params["contract"]
+
+            async def reentrant(event):
+                counters["callback_calls"] += 1
+                self._reentrant_calls += 1
+                handle = await self.driver.add_callback("trade", self.build("noop", {}))
+                if self._reentrant_calls % 2:
+                    await self.driver.subscribe("trades", contract)
+                else:
+                    await self.driver.unsubscribe("trades", contract)
+                await self.driver.remove_callback(handle)
+
+            return reentrant
+        raise ValueError(f"unknown callback behaviour {does!r}")
+
+
+class ClientDriver:
+    """Subclasses implement the async ``connect(timeout_s)``, ``subscribe(stream, key)``,
+    ``unsubscribe(stream, key)``, ``add_callback(kind, fn) -> handle``, ``remove_callback(handle)``
+    and ``close()``, and either ``hub_states()`` or ``state`` events; they call
+    ``self.message(kind, hub, key, seq)`` for every event the client delivers to its user.
+    ``prepare()`` and ``metrics()`` are optional."""
+
+    name = "client"
+    poll_s = 0.02
+
+    def __init__(self):
+        self.behaviours = CallbackBehaviours(self)
+        self.states = {"user": "disconnected", "market": "disconnected"}
+        self.counters = self.behaviours.counters
+        self.counters.update({"reconnects": 0, "messages": 0})
+        self._own_tasks = set()
+
+    async def prepare(self):
+        """Import the client and log in before ``ready``, so ``connect`` times only connecting."""
+
+    # -- what subclasses call -------------------------------------------------------------------
+
+    def message(self, kind, hub, key, seq=None):
+        self.counters["messages"] += 1
+        emit("message", kind=kind, hub=hub, target=KINDS[kind], key=str(key), seq=seq)
+
+    def metrics(self):
+        """What the client says about itself every 100 ms: ``tasks`` (default: the tasks in this
+        process's loop that are not the driver's), ``queued`` (None: the client does not say) and
+        ``counters`` (default: the driver's own counts)."""
+        return {"tasks": self.task_count(), "queued": None, "counters": dict(self.counters)}
+
+    def task_count(self):
+        """Tasks in the client's loop that are not the driver's (read from the watch thread)."""
+        for _ in range(10):
+            try:
+                return len([t for t in asyncio.all_tasks(self.loop) if t not in self._own_tasks])
+            except RuntimeError:  # the loop changed its task set while we counted: count again
+                continue
+        return None
+
+    def hub_states(self):
+        """Each hub's (state, reason) as the client tells its user, polled every 20 ms. A client
+        that pushes state changes emits ``state`` events itself and returns {} here."""
+        return {}
+
+    # -- the loop -------------------------------------------------------------------------------
+
+    async def serve(self):
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader()
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+        self._own_tasks = {asyncio.current_task()}
+        self.loop = loop
+        await self.prepare()
+        # Watching runs in a thread, not in the client's loop: a task waking the loop every few ms
+        # would hide bugs that need an idle loop (project-x-py 3.3.0 sets asyncio.Events from
+        # another thread; with a busy loop its connect() returns at once, idle it waits 10 s).
+        threading.Thread(target=self._watch, name="driver-watch", daemon=True).start()
+        emit("ready", client=self.name)
+        while line := await reader.readline():
+            command = json.loads(line)
+            if command.get("cmd") == "exit":
+                await self._run(command, self.close)
+                return
+            task = asyncio.create_task(self._dispatch(command))  # commands may overlap (races)
+            self._own_tasks.add(task)
+            task.add_done_callback(self._own_tasks.discard)
+
+    async def _dispatch(self, command):
+        name = command.get("cmd")
+        handlers = {
+            "connect": lambda: self.connect(command.get("timeout_s")),
+            "subscribe": lambda: self.subscribe(command["stream"], command["key"]),
+            "unsubscribe": lambda: self.unsubscribe(command["stream"], command["key"]),
+            "add_callback": lambda: self.add_callback(
+                command["kind"], self.behaviours.build(command["does"], command.get("params", {}))
+            ),
+            "remove_callback": lambda: self.remove_callback(command["handle"]),
+            "close": self.close,
+        }
+        if name not in handlers:
+            emit("done", ref=command.get("ref"), ok=False, error=f"unknown command {name!r}", took_s=0.0)
+            return
+        await self._run(command, handlers[name])
+
+    async def _run(self, command, handler):
+        started = time.monotonic()
+        try:
+            result = await handler()
+        except Exception as exc:  # the harness decides what a failure means
+            emit(
+                "done",
+                ref=command.get("ref"),
+                ok=False,
+                error=f"{type(exc).__name__}: {exc}",
+                took_s=time.monotonic() - started,
+            )
+        else:
+            emit("done", ref=command.get("ref"), ok=True, result=result, took_s=time.monotonic() - started)
+
+    def _watch(self):
+        seen = {"user": False, "market": False}
+        next_sample = 0.0
+        while True:
+            for hub, (state, reason) in self.hub_states().items():
+                old = self.states[hub]
+                if state != old:
+                    if state == "connected":
+                        if seen[hub]:
+                            self.counters["reconnects"] += 1
+                        seen[hub] = True
+                    self.states[hub] = state
+                    emit("state", hub=hub, **{"from": old, "to": state, "reason": reason})
+            if time.monotonic() >= next_sample:
+                next_sample = time.monotonic() + 0.1
+                emit("metrics", **self.metrics())
+            time.sleep(self.poll_s)
+
+
+def run(driver):
+    """Serve ``driver`` until ``exit`` or end of input; whatever the client left running is the
+    harness's to reap (it kills the process group)."""
+    asyncio.run(driver.serve())

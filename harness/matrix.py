@@ -1,0 +1,127 @@
+"""The findings matrix: clients x scenarios, each cell pass, a reproduced finding, or an error.
+
+The chaos suite's conftest records one ``Outcome`` per scenario and client; ``write`` puts them in
+the run's report directory as ``matrix.json`` and ``matrix.md``. ``python -m harness.matrix RUN_DIR
+--readme README.md`` copies a run's matrix into the README between its markers, links made
+relative to the README.
+
+Cells: ``pass`` (every verdict held), ``R13`` etc. (the scenario failed exactly as the client's
+known finding says: a strict expected failure), ``error`` (any other failure, including a known
+finding that no longer reproduces: the suite fails on those).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+START, END = "<!-- findings-matrix:start -->", "<!-- findings-matrix:end -->"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    client: str
+    scenario: str
+    outcome: str  # pass, reproduced, error
+    finding: str = ""
+    report: str = ""  # the scenario's report directory, relative to the run directory
+    replay: str = ""
+    detail: str = ""
+
+
+def classify(pytest_outcome: str, was_xfail: bool, has_finding: bool) -> str:
+    if pytest_outcome == "passed" and not was_xfail:
+        return "pass"
+    if pytest_outcome == "skipped" and was_xfail and has_finding:
+        return "reproduced"
+    return "error"  # a failure, an XPASS(strict) (the finding stopped reproducing), a skip
+
+
+def write(run_dir: Path, outcomes: list[Outcome]) -> None:
+    if not outcomes:
+        return
+    (run_dir / "matrix.json").write_text(json.dumps([asdict(o) for o in outcomes], indent=2))
+    (run_dir / "matrix.md").write_text(markdown(outcomes, link_base=""))
+
+
+def load(run_dir: Path) -> list[Outcome]:
+    return [Outcome(**row) for row in json.loads((run_dir / "matrix.json").read_text())]
+
+
+def markdown(outcomes: list[Outcome], link_base: str) -> str:
+    """The matrix as Markdown; report links are ``link_base`` + each scenario's directory."""
+    clients = list(dict.fromkeys(o.client for o in outcomes))
+    scenarios = list(dict.fromkeys(o.scenario for o in outcomes))
+    cell = {(o.scenario, o.client): o for o in outcomes}
+    lines = [
+        "| scenario | " + " | ".join(clients) + " |",
+        "|---|" + "---|" * len(clients),
+    ]
+    for scenario in scenarios:
+        row = []
+        for client in clients:
+            o = cell.get((scenario, client))
+            if o is None:
+                row.append("")
+            elif o.outcome == "reproduced":
+                row.append(f"[{o.finding}]({link_base}{o.report}/index.html)")
+            elif o.outcome == "error":
+                row.append(
+                    f"**error** ([report]({link_base}{o.report}/index.html))" if o.report else "**error**"
+                )
+            else:
+                row.append("pass")
+        lines.append(f"| `{scenario}` | " + " | ".join(row) + " |")
+    totals = []
+    for client in clients:
+        mine = [o for o in outcomes if o.client == client]
+        counts = {k: sum(o.outcome == k for o in mine) for k in ("pass", "reproduced", "error")}
+        totals.append(
+            f"{client}: {counts['pass']} pass, {counts['reproduced']} reproduced, {counts['error']} error"
+        )
+    lines += ["", "Totals: " + "; ".join(totals) + ".", ""]
+    reproduced = [o for o in outcomes if o.outcome == "reproduced"]
+    if reproduced:
+        lines += ["Replay any reproduced finding:", ""]
+        lines += [f"- {o.finding} on {o.client}, `{o.scenario}`: `{o.replay}`" for o in reproduced]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def update_readme(readme: Path, run_dir: Path) -> None:
+    text = readme.read_text()
+    if START not in text or END not in text:
+        raise SystemExit(f"{readme}: no {START} ... {END} markers to put the matrix between")
+    base = os.path.relpath(run_dir.resolve(), readme.parent.resolve()) + "/"
+    head, rest = text.split(START, 1)
+    _, tail = rest.split(END, 1)
+    body = markdown(load(run_dir), link_base=base)
+    readme.write_text(f"{head}{START}\n{body}\n{END}{tail}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description="Show a chaos run's findings matrix or copy it into the README."
+    )
+    parser.add_argument(
+        "run_dir", type=Path, nargs="?", default=Path("reports/latest"), help="a run's report directory"
+    )
+    parser.add_argument("--readme", type=Path, help="README to update between its findings-matrix markers")
+    args = parser.parse_args(argv)
+    run_dir = args.run_dir.resolve()
+    if not (run_dir / "matrix.json").is_file():
+        print(f"{args.run_dir}: no matrix.json (run the chaos suite first)", file=sys.stderr)
+        return 2
+    if args.readme:
+        update_readme(args.readme, run_dir)
+    else:
+        print(markdown(load(run_dir), link_base=""))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
