@@ -24,7 +24,7 @@ import shlex
 import sys
 import time
 from collections import abc
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, is_dataclass, replace
 from pathlib import Path
 from typing import Any, Self
 
@@ -190,7 +190,8 @@ class ChaosRun:
         index = len(self._adapters)
         adapter: DriverAdapter | BareSignalRAdapter
         hubs = ["--user-hub", self.proxy_urls["user"], "--market-hub", self.proxy_urls["market"]]
-        driver_args = ["--base", self.simulator.url, *hubs, "--seed", str(self.seed)]
+        seed = reference_config.pop("seed", self.seed)
+        driver_args = ["--base", self.simulator.url, *hubs, "--seed", str(seed)]
         if self.client_name == "reference-process" or self.client_name.startswith("cmd:"):
             # Your own client: any command speaking the whole-client protocol, given these flags.
             command = (
@@ -198,6 +199,12 @@ class ChaosRun:
                 if self.client_name == "reference-process"
                 else shlex.split(self.client_name.removeprefix("cmd:"))
             )
+            if self.client_name == "reference-process":  # the same knobs as in-process
+                changes = {
+                    k: asdict(v) if is_dataclass(v) and not isinstance(v, type) else v
+                    for k, v in reference_config.items()
+                }
+                driver_args += ["--config", json.dumps(changes)]
             log_path = self.directory / f"client-{index}.log"
             adapter = DriverAdapter(self.client_name, [*command, *driver_args], self.history, log_path)
             return await self._started(adapter)

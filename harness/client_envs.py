@@ -70,6 +70,14 @@ CLIENTS: dict[str, ClientEnv] = {
             "projectx_sdk_check.py",
             min_python=(3, 12),
         ),
+        # What `pip install project-x-py==3.3.0` resolves to today: signalrcore 1.0.2, whose disconnect
+        # hangs until the peer closes the socket (the adapter's bounded shutdown has to kill it).
+        ClientEnv(
+            "project-x-py-3.3.0-signalrcore-1.0.2",
+            ("project-x-py==3.3.0", "signalrcore==1.0.2", "polars==1.31.0"),
+            "projectx_sdk_check.py",
+            min_python=(3, 12),
+        ),
         ClientEnv(
             "project-x-py-4.4.1", ("project-x-py==4.4.1",), "projectx_sdk_check.py", min_python=(3, 12)
         ),

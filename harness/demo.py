@@ -23,7 +23,12 @@ from .processes import SimulatorProcess
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m harness.demo", description=__doc__.split("\n\n")[0])
-    p.add_argument("--client", choices=sorted(CLIENTS), default="pysignalr-1.3.3", help="client to drive")
+    p.add_argument(
+        "--client",
+        choices=sorted(n for n, e in CLIENTS.items() if e.driver.endswith("_driver.py")),
+        default="pysignalr-1.3.3",
+        help="client to drive",
+    )
     p.add_argument("--protocol", choices=["json", "messagepack"], default="json")
     p.add_argument("--seconds", type=float, default=8.0, help="how long to watch the stream (default 8)")
     p.add_argument("--rate", type=float, default=5.0, help="ticks per second from the simulator (default 5)")

@@ -3,7 +3,7 @@
 The chaos suite's conftest records one ``Outcome`` per scenario and client; ``write`` puts them in
 the run's report directory as ``matrix.json`` and ``matrix.md``. ``python -m harness.matrix RUN_DIR
 --readme README.md`` copies a run's matrix into the README between its markers, links made
-relative to the README.
+relative to the README; several run directories merge (one run per client, say).
 
 Cells: ``pass`` (every verdict held), ``R13`` etc. (the scenario failed exactly as the client's
 known finding says: a strict expected failure), ``error`` (any other failure, including a known
@@ -92,34 +92,47 @@ def markdown(outcomes: list[Outcome], link_base: str) -> str:
     return "\n".join(lines)
 
 
-def update_readme(readme: Path, run_dir: Path) -> None:
+def merged(run_dirs: list[Path], relative_to: Path) -> list[Outcome]:
+    """The outcomes of several runs (a later run's cell wins), report links relative to ``relative_to``."""
+    cells: dict[tuple[str, str], Outcome] = {}
+    for run_dir in run_dirs:
+        base = os.path.relpath(run_dir.resolve(), relative_to.resolve())
+        for o in load(run_dir):
+            report = f"{base}/{o.report}" if o.report else ""
+            cells[(o.scenario, o.client)] = Outcome(
+                o.client, o.scenario, o.outcome, o.finding, report, o.replay, o.detail
+            )
+    return list(cells.values())
+
+
+def update_readme(readme: Path, run_dirs: list[Path]) -> None:
     text = readme.read_text()
     if START not in text or END not in text:
         raise SystemExit(f"{readme}: no {START} ... {END} markers to put the matrix between")
-    base = os.path.relpath(run_dir.resolve(), readme.parent.resolve()) + "/"
     head, rest = text.split(START, 1)
     _, tail = rest.split(END, 1)
-    body = markdown(load(run_dir), link_base=base)
+    body = markdown(merged(run_dirs, readme.parent), link_base="")
     readme.write_text(f"{head}{START}\n{body}\n{END}{tail}")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        description="Show a chaos run's findings matrix or copy it into the README."
+        description="Show the findings matrix of one or more chaos runs, or copy it into the README."
     )
     parser.add_argument(
-        "run_dir", type=Path, nargs="?", default=Path("reports/latest"), help="a run's report directory"
-    )
+        "run_dirs", type=Path, nargs="*", default=[Path("reports/latest")],
+        help="run report directories (default reports/latest); several are merged, later ones win",
+    )  # fmt: skip
     parser.add_argument("--readme", type=Path, help="README to update between its findings-matrix markers")
     args = parser.parse_args(argv)
-    run_dir = args.run_dir.resolve()
-    if not (run_dir / "matrix.json").is_file():
-        print(f"{args.run_dir}: no matrix.json (run the chaos suite first)", file=sys.stderr)
+    missing = [str(d) for d in args.run_dirs if not (d / "matrix.json").is_file()]
+    if missing:
+        print(f"no matrix.json in {', '.join(missing)} (run the chaos suite first)", file=sys.stderr)
         return 2
     if args.readme:
-        update_readme(args.readme, run_dir)
+        update_readme(args.readme, args.run_dirs)
     else:
-        print(markdown(load(run_dir), link_base=""))
+        print(markdown(merged(args.run_dirs, Path.cwd()), link_base=""))
     return 0
 
 

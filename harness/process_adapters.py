@@ -162,15 +162,16 @@ class DriverAdapter:
 class BareSignalRAdapter:
     """A bare SignalR client library (no ProjectX layer), one raw driver process per hub, used as
     its own docs suggest: the library's automatic reconnect on, keep-alive as short as it allows,
-    the token from an access-token factory, one ``Subscribe*`` invocation per stream. Nothing
+    the token from an access-token factory (in the URL for pysignalr, whose factory misses the first
+    negotiate), one ``Subscribe*`` invocation per stream. Nothing
     resubscribes after a reconnect: that is the application's job with a bare client."""
 
     streams_per_contract = False
-    SUBSCRIBE: ClassVar[dict[str, str]] = {
-        "quotes": "ContractQuotes",
-        "trades": "ContractTrades",
-        "depth": "ContractMarketDepth",
-        "user": "Accounts",
+    STREAMS: ClassVar[dict[str, tuple[str, ...]]] = {  # the Gateway's methods, without the verb
+        "quotes": ("ContractQuotes",),
+        "trades": ("ContractTrades",),
+        "depth": ("ContractMarketDepth",),
+        "user": ("Accounts", "Orders", "Positions", "Trades"),  # Accounts takes no argument
     }
 
     def __init__(
@@ -186,14 +187,17 @@ class BareSignalRAdapter:
     ) -> None:
         self.name = env.name
         self.history = history
+        # pysignalr does not call its access-token factory for the first negotiate (the Gateway
+        # answers 401): its users put the token in the URL, as project-x-py 4.x does.
+        in_url = env.name.startswith("pysignalr")
         self.drivers = {
             hub: signalr_driver(
                 env,
                 python,
-                url,
+                f"{url}?access_token={token}" if in_url else url,
                 reconnect=True,
                 keep_alive_s=1.0,
-                token=token,
+                token=None if in_url else token,
                 log_path=log_dir / f"{env.name}-{index}-{hub}.log",
             )
             for hub, url in urls.items()
@@ -213,9 +217,11 @@ class BareSignalRAdapter:
             name = event["event"]
             if name == "invocation" and event["target"] in kinds:
                 args = event.get("args") or []
-                key = (
-                    args[0] if hub == "market" and args else (args[0] or {}).get("data", {}).get("accountId")
-                )
+                if hub == "market":
+                    key = args[0] if args else None
+                else:  # [{"action": n, "data": {...}}]: an account's own id, or the event's accountId
+                    data = (args[0] if args and isinstance(args[0], dict) else {}).get("data") or {}
+                    key = data.get("id") if event["target"] == TARGETS["account"] else data.get("accountId")
                 self._counters["messages"] += 1
                 self.history.observe_at(
                     event["t"], kinds[event["target"]], hub=hub, target=event["target"], key=str(key)
@@ -284,7 +290,9 @@ class BareSignalRAdapter:
     async def _change(self, verb: str, stream: str, key: Any) -> bool:
         hub = "user" if stream == "user" else "market"
         arg = int(key) if stream == "user" else str(key)
-        ok = await self._invoke(hub, verb + self.SUBSCRIBE[stream], [arg])
+        ok = True
+        for method in self.STREAMS[stream]:
+            ok &= await self._invoke(hub, verb + method, [] if method == "Accounts" else [arg])
         self.history.observe(f"{verb.lower()}d", stream=stream, key=str(key), ok=ok)
         return ok
 

@@ -20,9 +20,10 @@ SIGNALRCORE_SLOW_RECONNECT = (
 )
 PX_330: dict[str, Finding] = {
     "test_r6_r9_t8_a_throwing_callback_and_callback_churn_during_a_partition": Finding(
-        ("R6",),
-        "no circuit breaker: a callback that always raises runs, and logs its traceback, on every event",
-        ("callback_errors_between", "callbacks_skipped_open_breaker"),
+        ("R6", "R16"),
+        "no circuit breaker: a callback that always raises runs, and logs its traceback, on every event; "
+        "each event is its own task (run_coroutine_threadsafe), so tasks pile up while they fail",
+        ("callback_errors_between", "callbacks_skipped_open_breaker", "tasks_bounded"),
     ),
     "test_r13_t7_t9_subscription_races_during_reconnects_converge": Finding(
         ("R13", "R17"),
@@ -193,10 +194,11 @@ PX_441: dict[str, Finding] = {
         ("market_failed_visibly",),
     ),
     "test_r17_one_hub_down_leaves_the_other_streaming": Finding(
-        ("R4",),
-        "the live hub streams on (R17 holds), but the dead one is not back within 4 s of returning: "
-        + PYSIGNALR_BACKOFF,
-        ("recovered_within", "connected_at_end"),
+        ("R4", "R13"),
+        "the live hub streams on (R17 holds), but the dead one is often not back within 4 s of returning ("
+        + PYSIGNALR_BACKOFF
+        + "), and when it is, its restore duplicates the user subscriptions",
+        ("recovered_within", "connected_at_end", "no_duplicate_subscriptions"),
     ),
     "test_r2_half_open_market_link_is_caught_by_the_server_timeout": Finding(
         ("R2", "R5"),
@@ -214,10 +216,16 @@ PX_441: dict[str, Finding] = {
         ("connect_failed_in_time",),
     ),
     "test_r3_t6_tokens_expiring_under_load_are_replaced_on_reconnect": Finding(
-        ("R3", "R11"),
+        ("R3", "R11", "R5"),
         "reconnects present the JWT from the hub URL (update_jwt_token is never called): after expiry "
-        "they are refused with 401 and the hub tasks end",
-        ("recovered_within", "token_never_in_url", "connected_at_end", "fresh_token_after_expiry"),
+        "they are refused with 401 and the hub tasks end; " + COALESCES,
+        (
+            "recovered_within",
+            "token_never_in_url",
+            "connected_at_end",
+            "fresh_token_after_expiry",
+            "no_silent_loss",
+        ),
     ),
     "test_r4_a_herd_of_clients_backs_off_with_jitter_and_one_told_to_gives_up": Finding(
         ("R4",),

@@ -2,10 +2,12 @@
 (README, "I have my own client"), and the proof that the protocol loses nothing (the catalogue
 runs it with ``--client reference-process``). It runs in this project's venv.
 
-    python reference_client.py --base URL --user-hub URL --market-hub URL [--seed N]
+    python reference_client.py --base URL --user-hub URL --market-hub URL [--seed N] [--config JSON]
 """
 
 import argparse
+import dataclasses
+import json
 import sys
 from pathlib import Path
 
@@ -28,6 +30,11 @@ class ReferenceDriver(ClientDriver):
     async def prepare(self):
         args = self.args
         config = client_config(args.base, args.user_hub, args.market_hub, args.seed)
+        changes = {}
+        for name, value in json.loads(args.config).items():  # policies arrive as dicts: rebuild them
+            current = getattr(config, name)
+            changes[name] = type(current)(**value) if dataclasses.is_dataclass(current) else value
+        config = dataclasses.replace(config, **changes)
         self.client = RealtimeClient(config, GatewayTokens(args.base, "sim", "sim-api-key-0001"))
         for kind in KINDS:
             self.client.on(kind, lambda e: self.message(e.kind, e.hub, e.key, e.seq))
@@ -64,7 +71,7 @@ class ReferenceDriver(ClientDriver):
 
     def metrics(self):
         metrics = self.client.metrics()
-        counters = {**metrics["counters"], **self.behaviours.counters}
+        counters = {**self.behaviours.counters, **metrics["counters"]}  # the client's own win
         return {"tasks": metrics["tasks"], "queued": metrics["queued"], "counters": counters}
 
 
@@ -73,6 +80,7 @@ def main():
     for flag in ("--base", "--user-hub", "--market-hub"):
         parser.add_argument(flag, required=True)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--config", default="{}", help="ClientConfig changes as JSON (policies as objects)")
     run(ReferenceDriver(parser.parse_args()))
 
 

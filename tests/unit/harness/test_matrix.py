@@ -53,3 +53,15 @@ def test_the_readme_gets_the_run_s_matrix_between_its_markers(tmp_path: Path) ->
     with pytest.raises(SystemExit, match="markers"):
         matrix.main([str(run), "--readme", str(readme)])
     assert matrix.main([str(tmp_path)]) == 2  # no matrix.json there
+
+
+def test_runs_merge_and_a_later_run_wins(tmp_path: Path) -> None:
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir()
+    second.mkdir()
+    matrix.write(first, OUTCOMES)
+    matrix.write(second, [Outcome("project-x-py-3.3.0", "test_partition", "reproduced", "R2", "p", "cmd")])
+    cells = {(o.scenario, o.client): o for o in matrix.merged([first, second], tmp_path)}
+    assert cells[("test_partition", "project-x-py-3.3.0")].outcome == "reproduced"
+    assert cells[("test_partition", "project-x-py-3.3.0")].report == "b/p"
+    assert cells[("test_reset", "reference")].outcome == "pass"
