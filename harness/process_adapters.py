@@ -209,6 +209,7 @@ class BareSignalRAdapter:
         self._refs = itertools.count(1)
         self._counters = {"reconnects": 0, "messages": 0, "callback_calls": 0, "callback_errors": 0}
         self._callbacks: dict[str, str] = {}
+        self._started = False
 
     def _recorder(self, hub: str) -> abc.Callable[[Event], None]:
         kinds = {target: kind for kind, target in TARGETS.items()}
@@ -226,11 +227,15 @@ class BareSignalRAdapter:
                 self.history.observe_at(
                     event["t"], kinds[event["target"]], hub=hub, target=event["target"], key=str(key)
                 )
+            elif name == "exception":  # the library's run loop raised: this client is gone for good
+                self._state(hub, "failed", f"{event.get('type')}: {event.get('message')}", event["t"])
             elif name == "callback":
                 self._counters["callback_calls"] += 1
                 self._counters["callback_errors"] += bool(event.get("raised"))
             elif name in ("open", "close", "reconnecting", "driver_exited"):
-                to = {"open": "connected", "close": "disconnected"}.get(name, "reconnecting")
+                # Automatic reconnect is on: after a close the library tries again (reconnecting);
+                # a driver that exited is gone (failed). The user's own close is "closed".
+                to = {"open": "connected", "driver_exited": "failed"}.get(name, "reconnecting")
                 if name == "open" and hub in self._opened:
                     self._counters["reconnects"] += 1
                 if name == "open":
@@ -268,8 +273,11 @@ class BareSignalRAdapter:
 
     async def connect(self, timeout_s: float | None = None) -> ConnectOutcome:
         started = time.monotonic()
-        for driver in self.drivers.values():
-            await driver.command("start")
+        if not self._started:  # a second connect() waits for the library's own reconnects
+            self._started = True
+            for hub, driver in self.drivers.items():
+                self._state(hub, "connecting", "start", time.time())
+                await driver.command("start")
         try:
             for hub, driver in self.drivers.items():
                 await driver.wait_for(

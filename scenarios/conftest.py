@@ -86,6 +86,10 @@ def toxiproxy_server(run_dir: Path) -> abc.Iterator[ToxiproxyServer]:
         yield server
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    _clients(config.getoption("--client"))  # a wrong --client is a usage error, before collection
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "chaos" in metafunc.fixturenames:
         metafunc.parametrize("client_name", _clients(metafunc.config.getoption("--client")))
@@ -103,7 +107,10 @@ def _finding(item: pytest.Item) -> object:
     callspec = getattr(item, "callspec", None)
     if callspec is None or "client_name" not in callspec.params:
         return None
-    return FINDINGS.get(callspec.params["client_name"], {}).get(getattr(item, "originalname", item.name))
+    known = FINDINGS.get(callspec.params["client_name"], {})
+    name = getattr(item, "originalname", item.name)
+    # a finding of one parametrisation only: "test_x[market-user]"; else the scenario's name
+    return known.get(f"{name}{_params(callspec.params)}", known.get(name))
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ reaped, in bounded time, with how it ended in the history."""
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import time
 from collections import abc
@@ -97,3 +98,15 @@ async def test_a_client_process_that_hangs_is_killed_in_bounded_time_and_that_is
     assert not adapter.process.running
     assert [e["how"] for e in history.client_events("adapter_shutdown")] == ["killed"]
     assert [e["command"] for e in history.client_events("hung")] == ["connect", "close"]
+
+
+def test_an_unknown_client_is_a_usage_error_naming_the_choices() -> None:
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "scenarios", "--collect-only", "-q", "-p", "no:cacheprovider",
+         "--client", "reference,nope"],
+        cwd=root, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 4, result.stdout[-1000:]
+    assert "unknown client 'nope'" in result.stderr
+    assert "cmd:COMMAND" in result.stderr

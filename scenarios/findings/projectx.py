@@ -1,13 +1,4 @@
-"""Known findings of the clients under test, per scenario: the review's ids, why, and which
-verdicts they make fail. Each entry turns that scenario into a strict expected failure for that
-client (``scenarios/conftest.py``): it must fail with exactly those verdicts, and the suite fails
-when it stops failing. Every entry was seen failing in a run and read in the client's source (or
-``../shared/reference/projectx-protocol.md``) before it went in here.
-
-Ids R1-R18 are the review's (DESIGN.md section 3). X-ids are failures the catalogue found that the
-review does not list:
-- X1: a duplicated invocation reaches the user twice (no sequence check).
-"""
+"""Findings of project-x-py 3.3.0 and 4.4.1 (see ``scenarios/findings/__init__.py``)."""
 
 from __future__ import annotations
 
@@ -269,9 +260,4 @@ PX_441: dict[str, Finding] = {
     "test_r2_pings_that_stop_on_an_idle_hub_are_noticed_without_a_heartbeat_and_harmless_with_one": Finding(
         ("R2",), "a hub whose pings stop is never suspected: no server timeout", ("silent_user_hub_noticed",)
     ),
-}
-
-FINDINGS: dict[str, dict[str, Finding]] = {
-    "project-x-py-3.3.0": PX_330,
-    "project-x-py-4.4.1": PX_441,
 }

@@ -1,0 +1,130 @@
+"""Findings of the bare SignalR libraries (see ``scenarios/findings/__init__.py``)."""
+
+from __future__ import annotations
+
+from harness.chaos import Finding
+
+# Bare SignalR libraries (no ProjectX layer): nothing restores subscriptions after a reconnect
+# (that is the application's job with a bare library, and it shows), and nothing checks sequence.
+BARE_NO_RESTORE = "a bare library restores no subscription after its own reconnect: connected and silent"
+PYSIGNALR: dict[str, Finding] = {
+    "test_a_link_that_dies_after_each_few_kilobytes_is_reconnected_each_time": Finding(
+        ("R17",),
+        BARE_NO_RESTORE,
+        ("no_silent_loss", "recovered_within", "reconnects_between", "connected_at_end"),
+    ),
+    "test_a_second_fault_right_after_the_first_recovery_is_recovered_too": Finding(
+        ("R17",),
+        BARE_NO_RESTORE,
+        ("recovered_within", "reconnects_between", "no_silent_loss", "connected_at_end"),
+    ),
+    "test_after_the_hub_closes_and_comes_back_its_streams_resume": Finding(
+        ("R17",), BARE_NO_RESTORE, ("no_silent_stall", "connected_at_end")
+    ),
+    "test_partition_of_the_market_hub_is_detected_and_healed_with_no_silent_loss": Finding(
+        ("R2", "R11", "R17"),
+        "a partition is noticed only by pysignalr's 10 s WebSocket ping; the token must go in the URL "
+        "(its access-token factory misses the first negotiate); " + BARE_NO_RESTORE,
+        (
+            "detected_partition",
+            "token_never_in_url",
+            "recovered_within",
+            "no_silent_loss",
+            "connected_at_end",
+        ),
+    ),
+    "test_r13_t7_t9_subscription_races_during_reconnects_converge": Finding(
+        ("R13", "R17"),
+        "racing subscribe/unsubscribe calls duplicate on one connection, and nothing is restored after "
+        "the reconnects: the server ends up holding little or nothing",
+        ("server_set_equals_intended", "no_duplicate_subscriptions", "connected_at_end"),
+    ),
+    "test_r17_one_hub_down_leaves_the_other_streaming[market-user]": Finding(
+        ("R17",), BARE_NO_RESTORE, ("recovered_within", "connected_at_end", "no_silent_loss")
+    ),
+    "test_r2_half_open_market_link_is_caught_by_the_server_timeout": Finding(
+        ("R2", "R17"),
+        "no server timeout: a silent link shows only when the sockets close; " + BARE_NO_RESTORE,
+        ("detected_half_open", "recovered_within", "no_silent_loss", "connected_at_end"),
+    ),
+    "test_r18_a_silent_hub_is_caught_by_the_application_heartbeat": Finding(
+        ("R18", "R17"),
+        "no application heartbeat; " + BARE_NO_RESTORE,
+        ("detected_half_open", "recovered_within", "no_silent_loss", "connected_at_end"),
+    ),
+    "test_r6_r9_t8_a_throwing_callback_and_callback_churn_during_a_partition": Finding(
+        ("R6",),
+        "an exception from a handler is re-raised out of run() (pysignalr client.py): one bad callback "
+        "ends the whole client",
+        (
+            "callback_errors_between",
+            "callbacks_skipped_open_breaker",
+            "tasks_bounded",
+            "connected_at_end",
+            "no_silent_loss",
+        ),
+    ),
+    "test_r7_callbacks_that_subscribe_and_register_during_faults_never_deadlock": Finding(
+        ("R4",),
+        "an error escaping run() at the reset ends the client: it never reconnects",
+        ("connected_at_end",),
+    ),
+    "test_reset_of_the_market_hub_reconnects_and_resubscribes": Finding(
+        ("R4",),
+        "an error escaping run() at a TCP reset ends the client: it never reconnects",
+        ("recovered_within", "no_silent_loss", "connected_at_end"),
+    ),
+    "test_r4_a_herd_of_clients_backs_off_with_jitter_and_one_told_to_gives_up": Finding(
+        ("R4",),
+        "no way to give up after N attempts",
+        ("quitter_failed_visibly", "herd_spread_out", "recovered_within"),
+    ),
+    "test_r5_r15_r16_t1_a_burst_past_a_slow_consumer_stays_bounded_and_nothing_is_lost_silently": Finding(
+        ("R5", "R15"),
+        "under a 60x burst past a slow handler messages are lost without a word; no queue or task count to show",
+        ("no_silent_loss", "queues_bounded", "tasks_bounded"),
+    ),
+    "test_r12_a_close_allowing_reconnect_reconnects": Finding(
+        ("R12",), "a server Close is acted on only seconds later", ("detected_server_close",)
+    ),
+    "test_r12_a_close_refusing_reconnect_fails_visibly_and_spares_the_other_hub": Finding(
+        ("R12",),
+        "a Close refusing reconnect is retried like any drop: no failed state",
+        ("market_failed_visibly",),
+    ),
+    "test_r3_t6_tokens_expiring_under_load_are_replaced_on_reconnect": Finding(
+        ("R3", "R11"),
+        "the token in the URL is reused on every reconnect: after expiry each is refused",
+        (
+            "recovered_within",
+            "token_never_in_url",
+            "connected_at_end",
+            "fresh_token_after_expiry",
+            "no_silent_loss",
+        ),
+    ),
+    "test_a_malformed_record_costs_one_reconnect_and_nothing_silently": Finding(
+        ("R12",), "a malformed record is noticed only seconds later", ("detected_server:malformed_message",)
+    ),
+    "test_duplicated_messages_are_dropped_not_delivered_twice": Finding(
+        ("X1",),
+        "duplicated invocations reach the handlers twice: no sequence check",
+        ("no_event_delivered_twice",),
+    ),
+    "test_records_split_across_frames_are_reassembled": Finding(
+        ("R12",),
+        "a record split across two WebSocket messages raises JSONDecodeError out of run() (reference F17)",
+        ("no_silent_loss", "connected_at_end"),
+    ),
+    "test_r17_the_market_hub_going_away_leaves_the_user_hub_alone": Finding(
+        ("R2",), "the market hub going away is noticed only seconds later", ("detected_server:hub_down",)
+    ),
+    "test_r2_pings_that_stop_on_an_idle_hub_are_noticed_without_a_heartbeat_and_harmless_with_one": Finding(
+        ("R2",), "a hub whose pings stop is never suspected: no server timeout", ("silent_user_hub_noticed",)
+    ),
+    "test_r1_r8_r14_connecting_to_a_hub_that_is_down_fails_in_time_and_tells_the_truth": Finding(
+        ("R1",),
+        "the library has no connecting state: while it retries a refused hub nothing says so",
+        ("state_told_the_truth",),
+    ),
+}
