@@ -82,7 +82,27 @@ class ClientAdapter(Protocol):
     async def close(self) -> None: ...
 
 
-class ReferenceAdapter:
+class AdapterBase:
+    """What every adapter does the same way: subscriptions go through ``_change`` (each adapter
+    says how), and connect outcomes are recorded alike."""
+
+    history: RunHistory
+
+    async def subscribe(self, stream: str, key: Any) -> bool:
+        return await self._change("subscribe", stream, key)
+
+    async def unsubscribe(self, stream: str, key: Any) -> bool:
+        return await self._change("unsubscribe", stream, key)
+
+    async def _change(self, verb: str, stream: str, key: Any) -> bool:
+        raise NotImplementedError
+
+    def _connected(self, outcome: ConnectOutcome) -> ConnectOutcome:
+        self.history.observe("connect", ok=outcome.ok, detail=outcome.detail, took_s=round(outcome.took_s, 3))
+        return outcome
+
+
+class ReferenceAdapter(AdapterBase):
     name = "reference"
     streams_per_contract = False
 
@@ -116,14 +136,7 @@ class ReferenceAdapter:
             outcome = ConnectOutcome(True, "connected", time.monotonic() - started)
         except ClientError as exc:
             outcome = ConnectOutcome(False, str(exc), time.monotonic() - started)
-        self.history.observe("connect", ok=outcome.ok, detail=outcome.detail, took_s=round(outcome.took_s, 3))
-        return outcome
-
-    async def subscribe(self, stream: str, key: Any) -> bool:
-        return await self._change("subscribe", stream, key)
-
-    async def unsubscribe(self, stream: str, key: Any) -> bool:
-        return await self._change("unsubscribe", stream, key)
+        return self._connected(outcome)
 
     async def _change(self, verb: str, stream: str, key: Any) -> bool:
         method = getattr(self.client, f"{verb}_{stream}")

@@ -18,7 +18,7 @@ from collections import abc
 from pathlib import Path
 from typing import Any, ClassVar
 
-from .adapters import TARGETS, USER_KINDS, ConnectOutcome
+from .adapters import TARGETS, USER_KINDS, AdapterBase, ConnectOutcome
 from .client_envs import ClientEnv
 from .driver_process import DriverProcess, Event, signalr_driver
 from .errors import ProcessError
@@ -27,7 +27,7 @@ from .run_history import RunHistory
 COMMAND_TIMEOUT_S = 20.0  # project-x-py 3.3.0's connect() alone waits 10 s
 
 
-class DriverAdapter:
+class DriverAdapter(AdapterBase):
     """A client under test in its own process, speaking the whole-client protocol."""
 
     def __init__(
@@ -104,15 +104,9 @@ class DriverAdapter:
         took = time.monotonic() - started
         result = answer.get("result") or {}
         ok = bool(answer.get("ok")) and bool(result.get("result", True))
-        outcome = ConnectOutcome(ok, answer.get("error") or f"connect() returned {result}", took)
-        self.history.observe("connect", ok=outcome.ok, detail=outcome.detail, took_s=round(took, 3))
-        return outcome
-
-    async def subscribe(self, stream: str, key: Any) -> bool:
-        return await self._change("subscribe", stream, key)
-
-    async def unsubscribe(self, stream: str, key: Any) -> bool:
-        return await self._change("unsubscribe", stream, key)
+        return self._connected(
+            ConnectOutcome(ok, answer.get("error") or f"connect() returned {result}", took)
+        )
 
     async def _change(self, verb: str, stream: str, key: Any) -> bool:
         answer = await self.call(verb, stream=stream, key=str(key))
@@ -159,7 +153,7 @@ class DriverAdapter:
         self.history.observe("adapter_shutdown", client=self.name, how=how)
 
 
-class BareSignalRAdapter:
+class BareSignalRAdapter(AdapterBase):
     """A bare SignalR client library (no ProjectX layer), one raw driver process per hub, used as
     its own docs suggest: the library's automatic reconnect on, keep-alive as short as it allows,
     the token from an access-token factory (in the URL for pysignalr, whose factory misses the first
@@ -286,22 +280,15 @@ class BareSignalRAdapter:
             outcome = ConnectOutcome(True, "both hubs open", time.monotonic() - started)
         except ProcessError as exc:
             outcome = ConnectOutcome(False, str(exc).splitlines()[0], time.monotonic() - started)
-        self.history.observe("connect", ok=outcome.ok, detail=outcome.detail, took_s=round(outcome.took_s, 3))
-        return outcome
-
-    async def subscribe(self, stream: str, key: Any) -> bool:
-        return await self._change("Subscribe", stream, key)
-
-    async def unsubscribe(self, stream: str, key: Any) -> bool:
-        return await self._change("Unsubscribe", stream, key)
+        return self._connected(outcome)
 
     async def _change(self, verb: str, stream: str, key: Any) -> bool:
         hub = "user" if stream == "user" else "market"
         arg = int(key) if stream == "user" else str(key)
         ok = True
         for method in self.STREAMS[stream]:
-            ok &= await self._invoke(hub, verb + method, [] if method == "Accounts" else [arg])
-        self.history.observe(f"{verb.lower()}d", stream=stream, key=str(key), ok=ok)
+            ok &= await self._invoke(hub, verb.capitalize() + method, [] if method == "Accounts" else [arg])
+        self.history.observe(f"{verb}d", stream=stream, key=str(key), ok=ok)
         return ok
 
     async def add_callback(self, kind: str, does: str = "noop", **params: Any) -> Any:

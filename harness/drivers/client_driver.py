@@ -30,7 +30,7 @@ import sys
 import threading
 import time
 
-KINDS = {
+KINDS = {  # = harness.adapters.TARGETS: drivers import nothing of this project
     "quote": "GatewayQuote",
     "trade": "GatewayTrade",
     "depth": "GatewayDepth",

@@ -1,0 +1,193 @@
+"""Load the simulator's market hub with locust: ``locust -f load.py --headless -u 10 -r 10 -t 30s``.
+
+Each user logs in (REST), negotiates, opens a WebSocket to the market hub, shakes hands in the
+JSON protocol and subscribes quotes, trades and depth of ``--contracts-per-user`` contracts, like
+a real client. Every hub message it receives is a locust request event (type ``WSR``, name = the
+hub target) with its end-to-end latency (the simulator's ``sentAt`` header to receipt) and size,
+so locust's stats, charts, ``--csv``, ``--html`` and ``--exit-code-on-error`` all work. A jump in a
+stream's ``seq`` header is a failure (``SeqGap``). Without ``--host`` a simulator is started (and
+stopped) for the run; the stream rate is set on it through the control API (``--rate``).
+
+Thresholds (checked at the end, exit code 1 when missed): ``--min-msgs-per-s`` and
+``--max-p99-ms`` (p99 from a microsecond histogram: locust rounds sub-100 ms latencies to whole
+milliseconds). Distributed: ``--master`` plus ``--worker`` processes, or ``--processes N``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import gevent
+from locust import User, events, task
+from locust.env import Environment
+from locust.exception import StopUser
+from locust.runners import WorkerRunner
+
+from harness.load import simulator
+from harness.load.feed import FeedError, HubFeed, contracts, login
+from harness.load.stats import Histogram, SeqTracker, judge
+from signalr_protocol import Close, Invocation
+
+YIELD_EVERY = 64  # a receive loop fed faster than it reads never yields under gevent: make it
+PING_EVERY_S = 10.0  # the server cuts clients silent for 30 s
+
+HISTOGRAM = Histogram()  # this process's latencies; workers send theirs to the master
+SEQ = SeqTracker()
+STATE: dict[str, Any] = {"simulator": None, "started": None, "contracts": []}
+_user_index = itertools.count()
+
+
+class SeqGap(Exception):
+    """Messages of a stream never arrived (its ``seq`` jumped)."""
+
+
+@events.init_command_line_parser.add_listener
+def _options(parser: Any) -> None:
+    group = parser.add_argument_group("Faultline load")
+    group.add_argument(
+        "--contracts-per-user", type=int, default=1, help="contracts each user subscribes (default 1)"
+    )
+    group.add_argument(
+        "--rate",
+        type=float,
+        default=50.0,
+        help="events/s per contract and kind (quote, trade, depth) set on the simulator (default 50)",
+    )
+    group.add_argument(
+        "--months", type=int, default=4, help="expiries per symbol of a started simulator (default 4)"
+    )
+    group.add_argument("--symbols", default="MNQ,MES,NQ,ES", help="symbols of a started simulator")
+    group.add_argument(
+        "--min-msgs-per-s", type=float, default=0.0, help="fail below this received rate (0: off)"
+    )
+    group.add_argument("--max-p99-ms", type=float, default=0.0, help="fail above this p99 latency (0: off)")
+    group.add_argument("--api-user", default="sim", help="Gateway user name")
+    group.add_argument("--api-key", default="sim-api-key-0001", help="Gateway API key")
+
+
+@events.init.add_listener
+def _init(environment: Environment, **_: Any) -> None:
+    if isinstance(environment.runner, WorkerRunner) or environment.parsed_options is None:
+        return  # workers get the host from the master
+    options = environment.parsed_options
+    if not environment.host:
+        log = Path(tempfile.gettempdir()) / f"faultline-load-simulator-{int(time.time())}.log"
+        STATE["simulator"] = simulator.start(options.months, options.symbols, log)
+        environment.host = STATE["simulator"].url
+        print(f"load: started a simulator at {environment.host} (log {log})")
+
+
+@events.test_start.add_listener
+def _start(environment: Environment, **_: Any) -> None:
+    STATE["started"] = time.time()
+    if not isinstance(environment.runner, WorkerRunner) and environment.parsed_options is not None:
+        rate = environment.parsed_options.rate
+        simulator.set_rates(environment.host or "", rate, rate, rate)
+
+
+@events.report_to_master.add_listener
+def _to_master(client_id: str, data: dict[str, Any], **_: Any) -> None:
+    data["faultline"] = {"hist": HISTOGRAM.to_dict(), "gaps": SEQ.gaps}
+    HISTOGRAM.reset()  # sent: start a fresh window
+    SEQ.gaps = 0
+
+
+@events.worker_report.add_listener
+def _from_worker(client_id: str, data: dict[str, Any], **_: Any) -> None:
+    if report := data.get("faultline"):
+        HISTOGRAM.merge(Histogram.from_dict(report["hist"]))
+        SEQ.gaps += report["gaps"]
+
+
+@events.quitting.add_listener
+def _verdict(environment: Environment, **_: Any) -> None:
+    if isinstance(environment.runner, WorkerRunner):
+        return
+    try:
+        received = sum(e.num_requests for e in environment.stats.entries.values() if e.method == "WSR")
+        total = environment.stats.total
+        seconds = max(total.last_request_timestamp - total.start_time, 1e-9) if received else 0.0
+        options = environment.parsed_options
+        verdict = judge(
+            received=received,
+            seconds=seconds,
+            gaps=SEQ.gaps,
+            p99_us=HISTOGRAM.percentile(0.99),
+            min_rate=options.min_msgs_per_s if options else 0.0,
+            max_p99_ms=options.max_p99_ms if options else 0.0,
+        )
+        print("load: " + "\nload: ".join(verdict.lines))
+        print(f"load: latency us p50 {HISTOGRAM.percentile(0.5):.0f}, p99 {HISTOGRAM.percentile(0.99):.0f}, "
+              f"max {HISTOGRAM.max_us:.0f}")  # fmt: skip
+        if not verdict.ok:
+            environment.process_exit_code = 1
+    finally:
+        if STATE["simulator"] is not None:
+            STATE["simulator"].stop()
+
+
+class MarketFeedUser(User):
+    """One market-hub connection subscribing quotes, trades and depth of its contracts."""
+
+    def on_start(self) -> None:
+        options = self.environment.parsed_options
+        base = self.host or ""
+        self.feed: HubFeed | None = None
+        with self.environment.events.request.measure("WS", "connect"):
+            token = login(base, options.api_user, options.api_key)
+            available = contracts(base, token)
+            first = next(_user_index) * options.contracts_per_user
+            mine = [available[(first + i) % len(available)] for i in range(options.contracts_per_user)]
+            self.feed = HubFeed.connect(base, "market", token)
+            for contract in mine:
+                for method in (
+                    "SubscribeContractQuotes",
+                    "SubscribeContractTrades",
+                    "SubscribeContractMarketDepth",
+                ):
+                    self.feed.invoke(method, [contract])
+        if self.feed is None:
+            raise StopUser()
+        self.greenlets = [gevent.spawn(self._receive), gevent.spawn(self._ping)]
+
+    def _receive(self) -> None:
+        assert self.feed is not None
+        fire = self.environment.events.request.fire
+        n = 0
+        for message, size, received_at in self.feed.messages():
+            n += 1
+            if n % YIELD_EVERY == 0:
+                gevent.sleep(0)
+            if isinstance(message, Close):
+                fire(request_type="WS", name="close", response_time=0, response_length=0,
+                     exception=FeedError(f"server closed: {message.error}"))  # fmt: skip
+                return
+            if not isinstance(message, Invocation) or not message.headers:
+                continue  # completions of our subscribes, pings
+            latency_us = (received_at - float(message.headers["sentAt"])) * 1e6
+            HISTOGRAM.add(latency_us)
+            key = str(message.arguments[0]) if message.arguments else ""
+            missing = SEQ.check(message.target, key, int(message.headers["seq"]))
+            gap = SeqGap(f"{message.target}/{key}: {missing} missing") if missing else None
+            fire(request_type="WSR", name=message.target, response_time=latency_us / 1000,
+                 response_length=size, exception=gap)  # fmt: skip
+
+    def _ping(self) -> None:
+        while self.feed is not None:
+            gevent.sleep(PING_EVERY_S)
+            self.feed.ping()
+
+    @task
+    def idle(self) -> None:
+        gevent.sleep(3600)  # the work happens in the receive greenlet
+
+    def on_stop(self) -> None:
+        for greenlet in getattr(self, "greenlets", []):
+            greenlet.kill(block=True)
+        if self.feed is not None:
+            self.feed.close()
+            self.feed = None
