@@ -11,11 +11,16 @@ stopped) for the run; the stream rate is set on it through the control API (``--
 Thresholds (checked at the end, exit code 1 when missed): ``--min-msgs-per-s`` and
 ``--max-p99-ms`` (p99 from a microsecond histogram: locust rounds sub-100 ms latencies to whole
 milliseconds). Distributed: ``--master`` plus ``--worker`` processes, or ``--processes N``.
+Faults during the run: ``--fault latency:market:5:10:ms=200`` (repeatable) puts Toxiproxy between
+the users and the simulator and plays the step from ``harness.faults`` (``harness/load/faults.py``).
 """
 
 from __future__ import annotations
 
 import itertools
+import os
+import signal
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -28,16 +33,19 @@ from locust.exception import StopUser
 from locust.runners import WorkerRunner
 
 from harness.load import simulator
+from harness.load.faults import parse_step
 from harness.load.feed import FeedError, HubFeed, contracts, login
 from harness.load.stats import Histogram, SeqTracker, judge
+from harness.processes import ManagedProcess
 from signalr_protocol import Close, Invocation
 
+ROOT = Path(__file__).resolve().parent
 YIELD_EVERY = 64  # a receive loop fed faster than it reads never yields under gevent: make it
 PING_EVERY_S = 10.0  # the server cuts clients silent for 30 s
 
 HISTOGRAM = Histogram()  # this process's latencies; workers send theirs to the master
 SEQ = SeqTracker()
-STATE: dict[str, Any] = {"simulator": None, "started": None, "contracts": []}
+STATE: dict[str, Any] = {"simulator": None, "faults": None, "control": "", "started": None}
 _user_index = itertools.count()
 
 
@@ -65,6 +73,13 @@ def _options(parser: Any) -> None:
         "--min-msgs-per-s", type=float, default=0.0, help="fail below this received rate (0: off)"
     )
     group.add_argument("--max-p99-ms", type=float, default=0.0, help="fail above this p99 latency (0: off)")
+    group.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="FAULT:HUB:START:DURATION[:k=v,...]",
+        help="a fault during the run, through Toxiproxy (repeatable), e.g. latency:market:5:10:ms=200",
+    )
     group.add_argument("--api-user", default="sim", help="Gateway user name")
     group.add_argument("--api-key", default="sim-api-key-0001", help="Gateway API key")
 
@@ -74,11 +89,37 @@ def _init(environment: Environment, **_: Any) -> None:
     if isinstance(environment.runner, WorkerRunner) or environment.parsed_options is None:
         return  # workers get the host from the master
     options = environment.parsed_options
+    for spec in options.fault:  # refuse a bad --fault before anything starts
+        try:
+            parse_step(spec)
+        except ValueError as exc:
+            sys.stderr.write(f"load: {exc}\n")
+            os._exit(2)  # an event handler's exception is only logged: leave now, nothing started yet
+    logs = Path(tempfile.gettempdir())
     if not environment.host:
-        log = Path(tempfile.gettempdir()) / f"faultline-load-simulator-{int(time.time())}.log"
+        log = logs / f"faultline-load-simulator-{int(time.time())}.log"
         STATE["simulator"] = simulator.start(options.months, options.symbols, log)
         environment.host = STATE["simulator"].url
         print(f"load: started a simulator at {environment.host} (log {log})")
+    STATE["control"] = environment.host
+    if options.fault:  # the users connect through Toxiproxy; the faults process plays the steps
+        upstream = environment.host.split("://", 1)[1].rstrip("/")
+        steps = [arg for spec in options.fault for arg in ("--step", spec)]
+        log = logs / f"faultline-load-faults-{int(time.time())}.log"
+        argv = [
+            sys.executable,
+            "-m",
+            "harness.load.faults",
+            "--upstream",
+            upstream,
+            "--control",
+            environment.host,
+        ]
+        STATE["faults"] = ManagedProcess(
+            [*argv, *steps], ready_pattern=r"^proxy (http://\S+)$", name="faults", log_path=log, cwd=ROOT
+        )
+        environment.host = STATE["faults"].start().group(1)
+        print(f"load: users connect through Toxiproxy at {environment.host}; faults log {log}")
 
 
 @events.test_start.add_listener
@@ -86,7 +127,9 @@ def _start(environment: Environment, **_: Any) -> None:
     STATE["started"] = time.time()
     if not isinstance(environment.runner, WorkerRunner) and environment.parsed_options is not None:
         rate = environment.parsed_options.rate
-        simulator.set_rates(environment.host or "", rate, rate, rate)
+        simulator.set_rates(STATE["control"], rate, rate, rate)
+        if STATE["faults"] is not None:
+            os.kill(STATE["faults"].pid, signal.SIGUSR1)  # step times count from now
 
 
 @events.report_to_master.add_listener
@@ -126,8 +169,9 @@ def _verdict(environment: Environment, **_: Any) -> None:
         if not verdict.ok:
             environment.process_exit_code = 1
     finally:
-        if STATE["simulator"] is not None:
-            STATE["simulator"].stop()
+        for name in ("faults", "simulator"):
+            if STATE[name] is not None:
+                STATE[name].stop()
 
 
 class MarketFeedUser(User):

@@ -25,6 +25,7 @@ def run(args: list[str], cwd: Path, timeout_s: float = 90) -> subprocess.Complet
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
+        env={**os.environ, "TMPDIR": str(cwd)},  # the run's logs stay in the test's directory
     )
     try:
         out, _ = proc.communicate(timeout=timeout_s)
@@ -81,6 +82,7 @@ def test_a_master_and_two_workers_share_the_load_and_the_verdict(tmp_path: Path)
             stderr=subprocess.STDOUT,
             text=True,
             start_new_session=True,
+            env={**os.environ, "TMPDIR": str(tmp_path)},
         )
         for _ in range(2)
     ]
@@ -101,3 +103,16 @@ def test_a_master_and_two_workers_share_the_load_and_the_verdict(tmp_path: Path)
     assert received_rate(master.stdout) >= 500  # 4 users x 5 x 40 = 800 offered, over both workers
     assert "0 sequence gaps" in master.stdout
     assert all(w.returncode == 0 for w in workers), [o[-1500:] for o in outputs]
+
+
+def test_a_fault_during_the_run_shows_in_the_latency_and_is_cleaned_up(tmp_path: Path) -> None:
+    result = run(["--headless", "-u", "2", "-r", "2", "-t", "8s", "--rate", "20", "--only-summary",
+                  "--fault", "latency:market:2:3:ms=200"], tmp_path)  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:]
+    p99_ms = float(re.search(r"p99 ([\d.]+) ms", result.stdout).group(1))  # type: ignore[union-attr]
+    assert p99_ms >= 200
+    log = Path(re.search(r"faults log (\S+)", result.stdout).group(1))  # type: ignore[union-attr]
+    assert '"action": "apply", "fault": "latency"' in log.read_text()
+    assert '"action": "clear"' in log.read_text()
+    leftovers = subprocess.run(["pgrep", "-f", "harness.load.faults"], capture_output=True, check=False)
+    assert leftovers.stdout == b""
