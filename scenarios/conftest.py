@@ -127,7 +127,9 @@ async def chaos(
     seed = explicit if explicit is not None else zlib.crc32(f"{base_seed}:{scenario_id}".encode())
     directory = run_dir / request.node.name
     replay: Path | None = request.config.getoption("--chaos-replay")
-    command = replay_command(request.node.nodeid, seed, directory / "timeline.json", client_name)
+    timeline = directory / "timeline.json"  # relative to the repository root, where replays run from
+    shown = timeline.relative_to(ROOT) if timeline.is_relative_to(ROOT) else timeline
+    command = replay_command(request.node.nodeid, seed, shown, client_name)
     request.node.stash[SCENARIO] = (directory, command)
     async with ChaosRun(
         request.node.name,
@@ -184,6 +186,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: p
     directory = config.stash.get(RUN_DIR, None)
     if directory is not None:
         terminalreporter.write_line(f"chaos report: {directory / 'index.html'} (reports/latest)")
+        if (directory / "matrix.md").is_file():
+            terminalreporter.write_line(f"findings matrix: {directory / 'matrix.md'}")
 
 
 def pytest_report_header(config: pytest.Config) -> str:

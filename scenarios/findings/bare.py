@@ -85,12 +85,9 @@ PYSIGNALR: dict[str, Finding] = {
         ("no_silent_loss", "queues_bounded", "tasks_bounded"),
     ),
     "test_r12_a_close_allowing_reconnect_reconnects": Finding(
-        ("R12",), "a server Close is acted on only seconds later", ("detected_server_close",)
-    ),
-    "test_r12_a_close_refusing_reconnect_fails_visibly_and_spares_the_other_hub": Finding(
-        ("R12",),
-        "a Close refusing reconnect is retried like any drop: no failed state",
-        ("market_failed_visibly",),
+        ("R12", "R4"),
+        "a server Close, even one allowing reconnect, raises out of run(): the client ends for good",
+        ("detected_server_close", "recovered_within", "connected_at_end"),
     ),
     "test_r3_t6_tokens_expiring_under_load_are_replaced_on_reconnect": Finding(
         ("R3", "R11"),
@@ -104,7 +101,14 @@ PYSIGNALR: dict[str, Finding] = {
         ),
     ),
     "test_a_malformed_record_costs_one_reconnect_and_nothing_silently": Finding(
-        ("R12",), "a malformed record is noticed only seconds later", ("detected_server:malformed_message",)
+        ("R12", "R4"),
+        "a malformed record raises out of run(): the client ends for good",
+        ("detected_server:malformed_message", "recovered_within", "connected_at_end"),
+    ),
+    "test_r8_r14_a_handshake_that_never_comes_fails_each_attempt_in_time_then_recovers": Finding(
+        ("R8", "R14"),
+        "a handshake that never comes is not timed out: the hub stays reconnecting past the scenario",
+        ("attempts_bounded_by_connect_timeout", "recovered_within", "connected_at_end"),
     ),
     "test_duplicated_messages_are_dropped_not_delivered_twice": Finding(
         ("X1",),
@@ -114,17 +118,25 @@ PYSIGNALR: dict[str, Finding] = {
     "test_records_split_across_frames_are_reassembled": Finding(
         ("R12",),
         "a record split across two WebSocket messages raises JSONDecodeError out of run() (reference F17)",
-        ("no_silent_loss", "connected_at_end"),
+        ("no_silent_loss", "connected_at_end", "market_untouched"),
     ),
     "test_r17_the_market_hub_going_away_leaves_the_user_hub_alone": Finding(
-        ("R2",), "the market hub going away is noticed only seconds later", ("detected_server:hub_down",)
+        ("R2", "R4"),
+        "the market hub going away is noticed late, and the error raises out of run(): the client ends",
+        ("detected_server:hub_down", "recovered_within", "connected_at_end"),
     ),
     "test_r2_pings_that_stop_on_an_idle_hub_are_noticed_without_a_heartbeat_and_harmless_with_one": Finding(
         ("R2",), "a hub whose pings stop is never suspected: no server timeout", ("silent_user_hub_noticed",)
     ),
     "test_r1_r8_r14_connecting_to_a_hub_that_is_down_fails_in_time_and_tells_the_truth": Finding(
-        ("R1",),
-        "the library has no connecting state: while it retries a refused hub nothing says so",
-        ("state_told_the_truth",),
+        ("R1", "R4"),
+        "a refused connection at start raises out of run(): the client is gone for good and never "
+        "connects once the hub is back",
+        (
+            "state_told_the_truth",
+            "never_connected_while_down",
+            "connect_with_both_hubs_up",
+            "connected_at_end",
+        ),
     ),
 }
