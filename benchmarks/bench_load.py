@@ -5,9 +5,9 @@ users at increasing rates until saturation.
 
 For each (users, offered msg/s) one headless locust run of S seconds (a fresh simulator each time):
 received msg/s, p50/p99 latency (microsecond histogram, simulator send to receipt), and the CPU
-of the simulator and of locust (all its processes) as a share of one core. A step saturates when
-it receives under 98% of what was offered; the busiest process then says where (simulator or
-locust worker). Offered msg/s = users x 5 x rate: each user subscribes one contract, and a
+of the simulator and of locust (all its processes, sampled every 0.5 s) as a share of one core. A
+step saturates when it receives under 95% of what was offered (the ramp and a 10 s window cost
+~2%); the busiest process then says where (simulator or locust). Offered msg/s = users x 5 x rate: each user subscribes one contract, and a
 contract's quote, trade and depth events at ``rate`` each make 5 hub messages a second.
 """
 
@@ -98,7 +98,7 @@ def main() -> None:
             row = step(users, offered, args.seconds, args.processes)
             print(f"{users:>5} {offered:>8} {row['received']:>9.0f} {row['p50_ms']:>8.3f} {row['p99_ms']:>8.3f} "
                   f"{row['sim_cpu']:>7.0f}% {row['locust_cpu']:>9.0f}%", flush=True)  # fmt: skip
-            if row["received"] < 0.98 * offered:
+            if row["received"] < 0.95 * offered:
                 where = "simulator" if row["sim_cpu"] >= row["locust_cpu"] else "locust"
                 print(f"{users:>5} saturated at ~{row['received']:.0f} msg/s: {where} is the busiest process")
                 break
