@@ -31,6 +31,7 @@ bench: setup
 	@$(PY) benchmarks/bench_fanout.py
 	@$(PY) benchmarks/bench_streams.py
 	@$(PY) benchmarks/bench_clients.py
+	@$(PY) benchmarks/bench_load.py --seconds 10
 
 clean:
 	rm -rf .venv .venvs .tools .mypy_cache .ruff_cache .pytest_cache .hypothesis reports/demo

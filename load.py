@@ -32,6 +32,7 @@ from locust.env import Environment
 from locust.exception import StopUser
 from locust.runners import WorkerRunner
 
+from harness.errors import ProcessError, SetupError
 from harness.load import simulator
 from harness.load.faults import parse_step
 from harness.load.feed import FeedError, HubFeed, contracts, login
@@ -44,8 +45,9 @@ YIELD_EVERY = 64  # a receive loop fed faster than it reads never yields under g
 PING_EVERY_S = 10.0  # the server cuts clients silent for 30 s
 
 HISTOGRAM = Histogram()  # this process's latencies; workers send theirs to the master
-SEQ = SeqTracker()
-STATE: dict[str, Any] = {"simulator": None, "faults": None, "control": "", "started": None}
+GAPS = {"gaps": 0}  # sequence gaps seen by this process's users (workers report theirs)
+MARKET_SUBSCRIPTIONS = ("SubscribeContractQuotes", "SubscribeContractTrades", "SubscribeContractMarketDepth")
+STATE: dict[str, Any] = {"simulator": None, "faults": None, "control": ""}
 _user_index = itertools.count()
 
 
@@ -80,6 +82,12 @@ def _options(parser: Any) -> None:
         metavar="FAULT:HUB:START:DURATION[:k=v,...]",
         help="a fault during the run, through Toxiproxy (repeatable), e.g. latency:market:5:10:ms=200",
     )
+    group.add_argument(
+        "--user-hub",
+        action="store_true",
+        help="each user also connects the user hub and subscribes the account's streams",
+    )
+    group.add_argument("--account", type=int, default=12345, help="account of the user-hub subscriptions")
     group.add_argument("--api-user", default="sim", help="Gateway user name")
     group.add_argument("--api-key", default="sim-api-key-0001", help="Gateway API key")
 
@@ -95,6 +103,17 @@ def _init(environment: Environment, **_: Any) -> None:
         except ValueError as exc:
             sys.stderr.write(f"load: {exc}\n")
             os._exit(2)  # an event handler's exception is only logged: leave now, nothing started yet
+    try:
+        _start_processes(environment, options)
+    except (ProcessError, SetupError) as exc:
+        sys.stderr.write(f"load: {exc}\n")
+        for name in ("faults", "simulator"):
+            if STATE[name] is not None:
+                STATE[name].stop()
+        os._exit(2)
+
+
+def _start_processes(environment: Environment, options: Any) -> None:
     logs = Path(tempfile.gettempdir())
     if not environment.host:
         log = logs / f"faultline-load-simulator-{int(time.time())}.log"
@@ -124,7 +143,6 @@ def _init(environment: Environment, **_: Any) -> None:
 
 @events.test_start.add_listener
 def _start(environment: Environment, **_: Any) -> None:
-    STATE["started"] = time.time()
     if not isinstance(environment.runner, WorkerRunner) and environment.parsed_options is not None:
         rate = environment.parsed_options.rate
         simulator.set_rates(STATE["control"], rate, rate, rate)
@@ -132,18 +150,24 @@ def _start(environment: Environment, **_: Any) -> None:
             os.kill(STATE["faults"].pid, signal.SIGUSR1)  # step times count from now
 
 
+@events.reset_stats.add_listener
+def _reset() -> None:  # --reset-stats: the ramp's latencies and gaps go too
+    HISTOGRAM.reset()
+    GAPS["gaps"] = 0
+
+
 @events.report_to_master.add_listener
 def _to_master(client_id: str, data: dict[str, Any], **_: Any) -> None:
-    data["faultline"] = {"hist": HISTOGRAM.to_dict(), "gaps": SEQ.gaps}
+    data["faultline"] = {"hist": HISTOGRAM.to_dict(), "gaps": GAPS["gaps"]}
     HISTOGRAM.reset()  # sent: start a fresh window
-    SEQ.gaps = 0
+    GAPS["gaps"] = 0
 
 
 @events.worker_report.add_listener
 def _from_worker(client_id: str, data: dict[str, Any], **_: Any) -> None:
     if report := data.get("faultline"):
         HISTOGRAM.merge(Histogram.from_dict(report["hist"]))
-        SEQ.gaps += report["gaps"]
+        GAPS["gaps"] += report["gaps"]
 
 
 @events.quitting.add_listener
@@ -158,7 +182,7 @@ def _verdict(environment: Environment, **_: Any) -> None:
         verdict = judge(
             received=received,
             seconds=seconds,
-            gaps=SEQ.gaps,
+            gaps=GAPS["gaps"],
             p99_us=HISTOGRAM.percentile(0.99),
             min_rate=options.min_msgs_per_s if options else 0.0,
             max_p99_ms=options.max_p99_ms if options else 0.0,
@@ -175,34 +199,39 @@ def _verdict(environment: Environment, **_: Any) -> None:
 
 
 class MarketFeedUser(User):
-    """One market-hub connection subscribing quotes, trades and depth of its contracts."""
+    """One market-hub connection subscribing quotes, trades and depth of its contracts (and, with
+    ``--user-hub``, a user-hub connection subscribing the account's streams)."""
 
     def on_start(self) -> None:
         options = self.environment.parsed_options
         base = self.host or ""
-        self.feed: HubFeed | None = None
+        self.feeds: list[HubFeed] = []
+        self.seq = SeqTracker()  # per connection: users sharing a contract see the same seqs
         with self.environment.events.request.measure("WS", "connect"):
             token = login(base, options.api_user, options.api_key)
             available = contracts(base, token)
             first = next(_user_index) * options.contracts_per_user
             mine = [available[(first + i) % len(available)] for i in range(options.contracts_per_user)]
-            self.feed = HubFeed.connect(base, "market", token)
+            market = HubFeed.connect(base, "market", token)
+            self.feeds.append(market)
             for contract in mine:
-                for method in (
-                    "SubscribeContractQuotes",
-                    "SubscribeContractTrades",
-                    "SubscribeContractMarketDepth",
-                ):
-                    self.feed.invoke(method, [contract])
-        if self.feed is None:
+                for method in MARKET_SUBSCRIPTIONS:
+                    market.invoke(method, [contract])
+            if options.user_hub:
+                user = HubFeed.connect(base, "user", token)
+                self.feeds.append(user)
+                user.invoke("SubscribeAccounts", [])
+                for method in ("SubscribeOrders", "SubscribePositions", "SubscribeTrades"):
+                    user.invoke(method, [options.account])
+        if not self.feeds:
             raise StopUser()
-        self.greenlets = [gevent.spawn(self._receive), gevent.spawn(self._ping)]
+        self.greenlets = [gevent.spawn(self._receive, feed) for feed in self.feeds]
+        self.greenlets.append(gevent.spawn(self._ping))
 
-    def _receive(self) -> None:
-        assert self.feed is not None
+    def _receive(self, feed: HubFeed) -> None:
         fire = self.environment.events.request.fire
         n = 0
-        for message, size, received_at in self.feed.messages():
+        for message, size, received_at in feed.messages():
             n += 1
             if n % YIELD_EVERY == 0:
                 gevent.sleep(0)
@@ -214,16 +243,20 @@ class MarketFeedUser(User):
                 continue  # completions of our subscribes, pings
             latency_us = (received_at - float(message.headers["sentAt"])) * 1e6
             HISTOGRAM.add(latency_us)
-            key = str(message.arguments[0]) if message.arguments else ""
-            missing = SEQ.check(message.target, key, int(message.headers["seq"]))
-            gap = SeqGap(f"{message.target}/{key}: {missing} missing") if missing else None
+            key = _stream_key(message)
+            missing = self.seq.check(message.target, key, int(message.headers["seq"]))
+            gap = None
+            if missing:
+                GAPS["gaps"] += 1
+                gap = SeqGap(f"{message.target}/{key}: {missing} missing")
             fire(request_type="WSR", name=message.target, response_time=latency_us / 1000,
                  response_length=size, exception=gap)  # fmt: skip
 
     def _ping(self) -> None:
-        while self.feed is not None:
+        while True:
             gevent.sleep(PING_EVERY_S)
-            self.feed.ping()
+            for feed in self.feeds:
+                feed.ping()
 
     @task
     def idle(self) -> None:
@@ -232,6 +265,16 @@ class MarketFeedUser(User):
     def on_stop(self) -> None:
         for greenlet in getattr(self, "greenlets", []):
             greenlet.kill(block=True)
-        if self.feed is not None:
-            self.feed.close()
-            self.feed = None
+        for feed in getattr(self, "feeds", []):
+            feed.close()
+        self.feeds = []
+
+
+def _stream_key(message: Invocation) -> str:
+    """The stream's key as the simulator numbers it: the contract (market events' first argument)
+    or the account (a user event's ``data.accountId``, an account's own ``data.id``)."""
+    first = message.arguments[0] if message.arguments else ""
+    if isinstance(first, dict):
+        data = first.get("data") or {}
+        return str(data.get("id") if message.target == "GatewayUserAccount" else data.get("accountId"))
+    return str(first)

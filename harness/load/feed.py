@@ -111,7 +111,8 @@ class HubFeed:
         self.ws.send(self.protocol.encode(message).decode())
 
     def ping(self) -> None:
-        self.ws.send(self.protocol.encode(PING).decode())
+        with contextlib.suppress(OSError, websocket.WebSocketException):  # closed: the reader says so
+            self.ws.send(self.protocol.encode(PING).decode())
 
     def messages(self) -> abc.Iterator[tuple[HubMessage, int, float]]:
         """Every hub message as it arrives, with its record size and the wall-clock time its frame
