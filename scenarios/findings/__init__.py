@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from harness.chaos import Finding
 
-from .bare import PYSIGNALR
+from .bare import PYSIGNALR, SIGNALRCORE_095, SIGNALRCORE_102
 from .projectx import PX_330, PX_441
 
 FINDINGS: dict[str, dict[str, Finding]] = {
     "project-x-py-3.3.0": PX_330,
     "project-x-py-4.4.1": PX_441,
     "pysignalr-1.3.3": PYSIGNALR,
+    "signalrcore-0.9.5": SIGNALRCORE_095,
+    "signalrcore-1.0.2": SIGNALRCORE_102,
 }
