@@ -86,9 +86,9 @@ async def test_r8_r14_a_handshake_that_never_comes_fails_each_attempt_in_time_th
     await chaos.play(chaos.timeline(lambda rng: steps))
     await chaos.finish(client, settle_s=4.0)
     market = [(e["t"], e["data"]["to"]) for e in chaos.history.client_events("state") if e["hub"] == "market"]
-    lost = next(t for t, state in market if state == "reconnecting")
-    back = next((t for t, state in market if state == "connected" and t > lost), None)
-    outage = None if back is None else back - lost
+    lost = next((t for t, state in market if state == "reconnecting"), None)  # None: never said so
+    back = next((t for t, state in market if state == "connected" and lost is not None and t > lost), None)
+    outage = None if back is None or lost is None else back - lost
     chaos.check(
         [
             # handshakes hang for 30 s: only attempts cut at the 3 s connect timeout can come back this soon

@@ -7,7 +7,37 @@ from harness.chaos import Finding
 # Bare SignalR libraries (no ProjectX layer): nothing restores subscriptions after a reconnect
 # (that is the application's job with a bare library, and it shows), and nothing checks sequence.
 BARE_NO_RESTORE = "a bare library restores no subscription after its own reconnect: connected and silent"
+# What every bare library here shows alike.
+BARE_COMMON: dict[str, Finding] = {
+    "test_after_the_hub_closes_and_comes_back_its_streams_resume": Finding(
+        ("R17",), BARE_NO_RESTORE, ("no_silent_stall", "connected_at_end")
+    ),
+    "test_r2_half_open_market_link_is_caught_by_the_server_timeout": Finding(
+        ("R2", "R17"),
+        "no server timeout: a silent link shows only when the sockets close; " + BARE_NO_RESTORE,
+        ("detected_half_open", "recovered_within", "no_silent_loss", "connected_at_end"),
+    ),
+    "test_r18_a_silent_hub_is_caught_by_the_application_heartbeat": Finding(
+        ("R18", "R17"),
+        "no application heartbeat; " + BARE_NO_RESTORE,
+        ("detected_half_open", "recovered_within", "no_silent_loss", "connected_at_end"),
+    ),
+    "test_r5_r15_r16_t1_a_burst_past_a_slow_consumer_stays_bounded_and_nothing_is_lost_silently": Finding(
+        ("R5", "R15"),
+        "under a 60x burst past a slow handler messages are lost without a word; no queue or task count to show",
+        ("no_silent_loss", "queues_bounded", "tasks_bounded"),
+    ),
+    "test_duplicated_messages_are_dropped_not_delivered_twice": Finding(
+        ("X1",),
+        "duplicated invocations reach the handlers twice: no sequence check",
+        ("no_event_delivered_twice",),
+    ),
+    "test_r2_pings_that_stop_on_an_idle_hub_are_noticed_without_a_heartbeat_and_harmless_with_one": Finding(
+        ("R2",), "a hub whose pings stop is never suspected: no server timeout", ("silent_user_hub_noticed",)
+    ),
+}
 PYSIGNALR: dict[str, Finding] = {
+    **BARE_COMMON,
     "test_a_link_that_dies_after_each_few_kilobytes_is_reconnected_each_time": Finding(
         ("R17",),
         BARE_NO_RESTORE,
@@ -17,9 +47,6 @@ PYSIGNALR: dict[str, Finding] = {
         ("R17",),
         BARE_NO_RESTORE,
         ("recovered_within", "reconnects_between", "no_silent_loss", "connected_at_end"),
-    ),
-    "test_after_the_hub_closes_and_comes_back_its_streams_resume": Finding(
-        ("R17",), BARE_NO_RESTORE, ("no_silent_stall", "connected_at_end")
     ),
     "test_partition_of_the_market_hub_is_detected_and_healed_with_no_silent_loss": Finding(
         ("R2", "R11", "R17"),
@@ -42,15 +69,10 @@ PYSIGNALR: dict[str, Finding] = {
     "test_r17_one_hub_down_leaves_the_other_streaming[market-user]": Finding(
         ("R17",), BARE_NO_RESTORE, ("recovered_within", "connected_at_end", "no_silent_loss")
     ),
-    "test_r2_half_open_market_link_is_caught_by_the_server_timeout": Finding(
-        ("R2", "R17"),
-        "no server timeout: a silent link shows only when the sockets close; " + BARE_NO_RESTORE,
-        ("detected_half_open", "recovered_within", "no_silent_loss", "connected_at_end"),
-    ),
-    "test_r18_a_silent_hub_is_caught_by_the_application_heartbeat": Finding(
-        ("R18", "R17"),
-        "no application heartbeat; " + BARE_NO_RESTORE,
-        ("detected_half_open", "recovered_within", "no_silent_loss", "connected_at_end"),
+    "test_r17_one_hub_down_leaves_the_other_streaming[user-market]": Finding(
+        ("R4",),
+        "the refused user hub is not back within 4 s of returning: fixed reconnect intervals",
+        ("recovered_within", "connected_at_end"),
     ),
     "test_r6_r9_t8_a_throwing_callback_and_callback_churn_during_a_partition": Finding(
         ("R6",),
@@ -79,11 +101,6 @@ PYSIGNALR: dict[str, Finding] = {
         "no way to give up after N attempts",
         ("quitter_failed_visibly", "herd_spread_out", "recovered_within"),
     ),
-    "test_r5_r15_r16_t1_a_burst_past_a_slow_consumer_stays_bounded_and_nothing_is_lost_silently": Finding(
-        ("R5", "R15"),
-        "under a 60x burst past a slow handler messages are lost without a word; no queue or task count to show",
-        ("no_silent_loss", "queues_bounded", "tasks_bounded"),
-    ),
     "test_r12_a_close_allowing_reconnect_reconnects": Finding(
         ("R12", "R4"),
         "a server Close, even one allowing reconnect, raises out of run(): the client ends for good",
@@ -110,11 +127,6 @@ PYSIGNALR: dict[str, Finding] = {
         "a handshake that never comes is not timed out: the hub stays reconnecting past the scenario",
         ("attempts_bounded_by_connect_timeout", "recovered_within", "connected_at_end"),
     ),
-    "test_duplicated_messages_are_dropped_not_delivered_twice": Finding(
-        ("X1",),
-        "duplicated invocations reach the handlers twice: no sequence check",
-        ("no_event_delivered_twice",),
-    ),
     "test_records_split_across_frames_are_reassembled": Finding(
         ("R12",),
         "a record split across two WebSocket messages raises JSONDecodeError out of run() (reference F17)",
@@ -124,9 +136,6 @@ PYSIGNALR: dict[str, Finding] = {
         ("R2", "R4"),
         "the market hub going away is noticed late, and the error raises out of run(): the client ends",
         ("detected_server:hub_down", "recovered_within", "connected_at_end"),
-    ),
-    "test_r2_pings_that_stop_on_an_idle_hub_are_noticed_without_a_heartbeat_and_harmless_with_one": Finding(
-        ("R2",), "a hub whose pings stop is never suspected: no server timeout", ("silent_user_hub_noticed",)
     ),
     "test_r1_r8_r14_connecting_to_a_hub_that_is_down_fails_in_time_and_tells_the_truth": Finding(
         ("R1", "R4"),
@@ -147,13 +156,11 @@ PYSIGNALR: dict[str, Finding] = {
 # timeout); 1.0.2's receive thread dies on a handler exception or a bad record.
 SIGNALRCORE_SLOW = "the library notices a dead or silent socket only when a send fails, seconds later"
 SIGNALRCORE_COMMON: dict[str, Finding] = {
+    **BARE_COMMON,
     "test_a_link_that_dies_after_each_few_kilobytes_is_reconnected_each_time": Finding(
         ("R17", "R2"),
         BARE_NO_RESTORE + "; " + SIGNALRCORE_SLOW,
         ("no_silent_loss", "recovered_within", "reconnects_between", "connected_at_end"),
-    ),
-    "test_after_the_hub_closes_and_comes_back_its_streams_resume": Finding(
-        ("R17",), BARE_NO_RESTORE, ("no_silent_stall", "connected_at_end")
     ),
     "test_partition_of_the_market_hub_is_detected_and_healed_with_no_silent_loss": Finding(
         ("R2",),
@@ -176,16 +183,6 @@ SIGNALRCORE_COMMON: dict[str, Finding] = {
         "reconnects: the server ends up holding nothing",
         ("server_set_equals_intended", "no_duplicate_subscriptions", "connected_at_end"),
     ),
-    "test_r18_a_silent_hub_is_caught_by_the_application_heartbeat": Finding(
-        ("R18", "R17"),
-        "no application heartbeat; " + BARE_NO_RESTORE,
-        ("detected_half_open", "recovered_within", "no_silent_loss", "connected_at_end"),
-    ),
-    "test_r2_half_open_market_link_is_caught_by_the_server_timeout": Finding(
-        ("R2", "R17"),
-        "no server timeout: a silent link shows only when the sockets close; " + BARE_NO_RESTORE,
-        ("detected_half_open", "recovered_within", "no_silent_loss", "connected_at_end"),
-    ),
     "test_r1_r8_r14_connecting_to_a_hub_that_is_down_fails_in_time_and_tells_the_truth": Finding(
         ("R1", "R4"),
         "a refused connection at start is not retried: the hub never connects once it is back",
@@ -200,11 +197,6 @@ SIGNALRCORE_COMMON: dict[str, Finding] = {
         ("R4",),
         "fixed reconnect intervals for every client (no jitter) and no way to give up visibly",
         ("herd_spread_out", "quitter_failed_visibly", "recovered_within"),
-    ),
-    "test_r5_r15_r16_t1_a_burst_past_a_slow_consumer_stays_bounded_and_nothing_is_lost_silently": Finding(
-        ("R5", "R15"),
-        "under a 60x burst past a slow handler messages are lost without a word; no queue or task count to show",
-        ("no_silent_loss", "queues_bounded", "tasks_bounded"),
     ),
     "test_r6_r9_t8_a_throwing_callback_and_callback_churn_during_a_partition": Finding(
         ("R6",),
@@ -234,11 +226,6 @@ SIGNALRCORE_COMMON: dict[str, Finding] = {
         "0.9.5 notices a malformed record only seconds later; 1.0.2's receive thread dies on it",
         ("detected_server:malformed_message", "recovered_within", "no_silent_loss", "connected_at_end"),
     ),
-    "test_duplicated_messages_are_dropped_not_delivered_twice": Finding(
-        ("X1",),
-        "duplicated invocations reach the handlers twice: no sequence check",
-        ("no_event_delivered_twice",),
-    ),
     "test_records_split_across_frames_are_reassembled": Finding(
         ("R12",),
         "a record split across two WebSocket messages is dropped without a word (0.9.5) or kills the "
@@ -250,9 +237,6 @@ SIGNALRCORE_COMMON: dict[str, Finding] = {
         "the market hub going away is noticed late; " + BARE_NO_RESTORE,
         ("detected_server:hub_down", "recovered_within"),
     ),
-    "test_r2_pings_that_stop_on_an_idle_hub_are_noticed_without_a_heartbeat_and_harmless_with_one": Finding(
-        ("R2",), "a hub whose pings stop is never suspected: no server timeout", ("silent_user_hub_noticed",)
-    ),
 }
 SIGNALRCORE_095: dict[str, Finding] = {
     **SIGNALRCORE_COMMON,
@@ -262,6 +246,11 @@ SIGNALRCORE_095: dict[str, Finding] = {
     "test_r17_one_hub_down_leaves_the_other_streaming[market-user]": Finding(
         ("R17",), BARE_NO_RESTORE, ("recovered_within", "connected_at_end", "no_silent_loss")
     ),
+    "test_r17_one_hub_down_leaves_the_other_streaming[user-market]": Finding(
+        ("R4",),
+        "the refused user hub is not back within 4 s of returning: fixed reconnect intervals",
+        ("recovered_within", "connected_at_end"),
+    ),
     "test_r8_r14_a_handshake_that_never_comes_fails_each_attempt_in_time_then_recovers": Finding(
         ("R8", "R14"),
         "a handshake that never comes is not timed out: the hub stays reconnecting past the scenario",
@@ -270,6 +259,18 @@ SIGNALRCORE_095: dict[str, Finding] = {
 }
 SIGNALRCORE_102: dict[str, Finding] = {
     **SIGNALRCORE_COMMON,
+    "test_a_second_fault_right_after_the_first_recovery_is_recovered_too": Finding(
+        ("R2", "R17"),
+        "after the reset the market hub is not back in time ("
+        + SIGNALRCORE_SLOW
+        + "), and nothing is restored",
+        ("recovered_within", "reconnects_between", "no_silent_loss", "connected_at_end"),
+    ),
+    "test_r8_r14_a_handshake_that_never_comes_fails_each_attempt_in_time_then_recovers": Finding(
+        ("R8", "R14"),
+        "a handshake that never comes is not timed out: the hub never says it lost the market",
+        ("attempts_bounded_by_connect_timeout", "recovered_within", "connected_at_end"),
+    ),
     "test_r17_one_hub_down_leaves_the_other_streaming": Finding(
         ("R2",),
         "a refused hub is noticed only ~5 s later, when a send fails",

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.timeline import Step, Timeline
+from harness.run_history import RunHistory
+from harness.timeline import Player, Step, Timeline
 
 
 def test_a_saved_timeline_loads_back_the_same(tmp_path: Path) -> None:
@@ -34,3 +35,12 @@ def test_a_saved_timeline_loads_back_the_same(tmp_path: Path) -> None:
 def test_bad_steps_are_refused(step: Step, complaint: str) -> None:
     with pytest.raises(ValueError, match=complaint):
         Timeline(1, [step])
+
+
+async def test_an_event_step_whose_event_never_comes_is_logged_untriggered_not_raised() -> None:
+    history = RunHistory()
+    player = Player(None, {}, "http://127.0.0.1:9", history)  # type: ignore[arg-type]  # never reached
+    step = Step(0.0, "reset", "market", 0.3, on="market:connected#2")
+    await player.play(Timeline(1, [step]), event_timeout_s=0.05)
+    [entry] = history.faults
+    assert (entry["action"], entry["fault"], entry["on"]) == ("untriggered", "reset", "market:connected#2")
