@@ -41,7 +41,7 @@ class FeedError(Exception):
     """The hub could not be reached, refused us, or broke the protocol."""
 
 
-def _post(url: str, body: Any, token: str | None = None) -> Any:
+def post_json(url: str, body: Any, token: str | None = None) -> Any:
     headers = {"Content-Type": "application/json"}
     if token is not None:
         headers["Authorization"] = f"Bearer {token}"
@@ -54,14 +54,14 @@ def _post(url: str, body: Any, token: str | None = None) -> Any:
 
 
 def login(base: str, user: str, api_key: str) -> str:
-    reply = _post(f"{base}/api/Auth/loginKey", {"userName": user, "apiKey": api_key})
+    reply = post_json(f"{base}/api/Auth/loginKey", {"userName": user, "apiKey": api_key})
     if not reply or not reply.get("success") or not reply.get("token"):
         raise FeedError(f"login refused: {reply}")
     return str(reply["token"])
 
 
 def contracts(base: str, token: str) -> list[str]:
-    reply = _post(f"{base}/api/Contract/available", {}, token)
+    reply = post_json(f"{base}/api/Contract/available", {}, token)
     return [c["id"] for c in reply["contracts"]]
 
 
@@ -75,7 +75,7 @@ class HubFeed:
     @classmethod
     def connect(cls, base: str, hub: str, token: str) -> HubFeed:
         negotiated = parse_negotiate_response(
-            _post(f"{base}/hubs/{hub}/negotiate?negotiateVersion=1", None, token)
+            post_json(f"{base}/hubs/{hub}/negotiate?negotiateVersion=1", None, token)
         )
         if not isinstance(negotiated, NegotiateResponse):
             raise FeedError("negotiate redirected: not supported by the load user")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..processes import SimulatorProcess
-from .feed import _post
+from .feed import post_json
 
 # Server-side client timeout as ASP.NET's default; no server-side history file (its writes would
 # cost the server ~0.2 us per message per connection for nothing a load run reads).
@@ -24,4 +24,4 @@ def start(months: int, symbols: str, log_path: Path) -> SimulatorProcess:
 def set_rates(base: str, quote: float, trade: float, depth: float) -> None:
     """Events per second per contract and kind, for every contract (each event is one or two hub
     messages: a quote also moves a depth level, a trade takes depth)."""
-    _post(f"{base}/_sim/market/rates", {"quote": quote, "trade": trade, "depth": depth})
+    post_json(f"{base}/_sim/market/rates", {"quote": quote, "trade": trade, "depth": depth})

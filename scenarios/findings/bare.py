@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from harness.chaos import Finding
 
+from .shared import DELIVERED_TWICE, HANDSHAKE_NOT_TIMED_OUT, PINGS_NEVER_SUSPECTED
+
 # Bare SignalR libraries (no ProjectX layer): nothing restores subscriptions after a reconnect
 # (that is the application's job with a bare library, and it shows), and nothing checks sequence.
 BARE_NO_RESTORE = "a bare library restores no subscription after its own reconnect: connected and silent"
@@ -27,14 +29,8 @@ BARE_COMMON: dict[str, Finding] = {
         "under a 60x burst past a slow handler messages are lost without a word; no queue or task count to show",
         ("no_silent_loss", "queues_bounded", "tasks_bounded"),
     ),
-    "test_duplicated_messages_are_dropped_not_delivered_twice": Finding(
-        ("X1",),
-        "duplicated invocations reach the handlers twice: no sequence check",
-        ("no_event_delivered_twice",),
-    ),
-    "test_r2_pings_that_stop_on_an_idle_hub_are_noticed_without_a_heartbeat_and_harmless_with_one": Finding(
-        ("R2",), "a hub whose pings stop is never suspected: no server timeout", ("silent_user_hub_noticed",)
-    ),
+    "test_duplicated_messages_are_dropped_not_delivered_twice": DELIVERED_TWICE,
+    "test_r2_pings_that_stop_on_an_idle_hub_are_noticed_without_a_heartbeat_and_harmless_with_one": PINGS_NEVER_SUSPECTED,
 }
 PYSIGNALR: dict[str, Finding] = {
     **BARE_COMMON,
@@ -122,11 +118,7 @@ PYSIGNALR: dict[str, Finding] = {
         "a malformed record raises out of run(): the client ends for good",
         ("detected_server:malformed_message", "recovered_within", "connected_at_end"),
     ),
-    "test_r8_r14_a_handshake_that_never_comes_fails_each_attempt_in_time_then_recovers": Finding(
-        ("R8", "R14"),
-        "a handshake that never comes is not timed out: the hub stays reconnecting past the scenario",
-        ("attempts_bounded_by_connect_timeout", "recovered_within", "connected_at_end"),
-    ),
+    "test_r8_r14_a_handshake_that_never_comes_fails_each_attempt_in_time_then_recovers": HANDSHAKE_NOT_TIMED_OUT,
     "test_records_split_across_frames_are_reassembled": Finding(
         ("R12",),
         "a record split across two WebSocket messages raises JSONDecodeError out of run() (reference F17)",
@@ -251,11 +243,7 @@ SIGNALRCORE_095: dict[str, Finding] = {
         "the refused user hub is not back within 4 s of returning: fixed reconnect intervals",
         ("recovered_within", "connected_at_end"),
     ),
-    "test_r8_r14_a_handshake_that_never_comes_fails_each_attempt_in_time_then_recovers": Finding(
-        ("R8", "R14"),
-        "a handshake that never comes is not timed out: the hub stays reconnecting past the scenario",
-        ("attempts_bounded_by_connect_timeout", "recovered_within", "connected_at_end"),
-    ),
+    "test_r8_r14_a_handshake_that_never_comes_fails_each_attempt_in_time_then_recovers": HANDSHAKE_NOT_TIMED_OUT,
 }
 SIGNALRCORE_102: dict[str, Finding] = {
     **SIGNALRCORE_COMMON,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from harness.chaos import Finding
 
+from .shared import DELIVERED_TWICE, HANDSHAKE_NOT_TIMED_OUT, PINGS_NEVER_SUSPECTED
+
 # project-x-py 3.3.0 (signalrcore 0.9.5 underneath, the pin that lets it disconnect at all).
 SIGNALRCORE_SLOW_RECONNECT = (
     "signalrcore 0.9.5 notices a dead socket only when its next keep-alive send fails, then retries "
@@ -118,29 +120,19 @@ PX_330: dict[str, Finding] = {
         "a malformed record is dropped silently by signalrcore: no error reaches the SDK, no reconnect",
         ("detected_server:malformed_message",),
     ),
-    "test_duplicated_messages_are_dropped_not_delivered_twice": Finding(
-        ("X1",),
-        "duplicated invocations reach the callbacks twice: no sequence check",
-        ("no_event_delivered_twice",),
-    ),
+    "test_duplicated_messages_are_dropped_not_delivered_twice": DELIVERED_TWICE,
     "test_records_split_across_frames_are_reassembled": Finding(
         ("R12",),
         "signalrcore 0.9.5 drops a record split across two WebSocket messages without a word (reference F17)",
         ("no_silent_loss",),
     ),
-    "test_r8_r14_a_handshake_that_never_comes_fails_each_attempt_in_time_then_recovers": Finding(
-        ("R8", "R14"),
-        "a handshake that never comes is not timed out: the hub stays reconnecting past the scenario",
-        ("attempts_bounded_by_connect_timeout", "recovered_within", "connected_at_end"),
-    ),
+    "test_r8_r14_a_handshake_that_never_comes_fails_each_attempt_in_time_then_recovers": HANDSHAKE_NOT_TIMED_OUT,
     "test_r17_the_market_hub_going_away_leaves_the_user_hub_alone": Finding(
         ("R2",),
         "the market hub going away is noticed only seconds later, when a send fails",
         ("detected_server:hub_down",),
     ),
-    "test_r2_pings_that_stop_on_an_idle_hub_are_noticed_without_a_heartbeat_and_harmless_with_one": Finding(
-        ("R2",), "a hub whose pings stop is never suspected: no server timeout", ("silent_user_hub_noticed",)
-    ),
+    "test_r2_pings_that_stop_on_an_idle_hub_are_noticed_without_a_heartbeat_and_harmless_with_one": PINGS_NEVER_SUSPECTED,
 }
 
 # project-x-py 4.4.1 (pysignalr underneath): resubscribes after a reconnect (the stall scenario
@@ -244,16 +236,8 @@ PX_441: dict[str, Finding] = {
         "a malformed record is dropped without a word: no error reaches the SDK",
         ("detected_server:malformed_message",),
     ),
-    "test_duplicated_messages_are_dropped_not_delivered_twice": Finding(
-        ("X1",),
-        "duplicated invocations reach the callbacks twice: no sequence check",
-        ("no_event_delivered_twice",),
-    ),
-    "test_r8_r14_a_handshake_that_never_comes_fails_each_attempt_in_time_then_recovers": Finding(
-        ("R8", "R14"),
-        "a handshake that never comes is not timed out: the hub stays reconnecting past the scenario",
-        ("attempts_bounded_by_connect_timeout", "recovered_within", "connected_at_end"),
-    ),
+    "test_duplicated_messages_are_dropped_not_delivered_twice": DELIVERED_TWICE,
+    "test_r8_r14_a_handshake_that_never_comes_fails_each_attempt_in_time_then_recovers": HANDSHAKE_NOT_TIMED_OUT,
     "test_r17_the_market_hub_going_away_leaves_the_user_hub_alone": Finding(
         ("R2",),
         "the market hub going away is not noticed: market_connected stays True",
@@ -265,7 +249,5 @@ PX_441: dict[str, Finding] = {
         "(reference F17): the hub restarts and what was in flight is lost unreported",
         ("no_silent_loss",),
     ),
-    "test_r2_pings_that_stop_on_an_idle_hub_are_noticed_without_a_heartbeat_and_harmless_with_one": Finding(
-        ("R2",), "a hub whose pings stop is never suspected: no server timeout", ("silent_user_hub_noticed",)
-    ),
+    "test_r2_pings_that_stop_on_an_idle_hub_are_noticed_without_a_heartbeat_and_harmless_with_one": PINGS_NEVER_SUSPECTED,
 }
