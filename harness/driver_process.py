@@ -112,12 +112,14 @@ class DriverProcess:
         self, predicate: abc.Callable[[Event], bool], within_s: float, what: str, *, since: int = 0
     ) -> Event:
         """The first event from index ``since`` on that matches; ``ProcessError`` after ``within_s``."""
+        checked = since  # each event is looked at once, however many arrive while waiting
         try:
             async with asyncio.timeout(within_s):
                 while True:
-                    for event in self.events[since:]:
+                    for event in self.events[checked:]:
                         if predicate(event):
                             return event
+                    checked = len(self.events)
                     if self.events and self.events[-1]["event"] == "driver_exited":
                         break
                     self._arrived.clear()
