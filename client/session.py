@@ -55,6 +55,9 @@ class Session:
             raise OperationTimeout(f"{self.hub} hub: {target} not answered within {timeout_s} s") from None
         finally:
             self.pending.pop(invocation_id, None)
+            # An error answer's traceback holds this frame, whose `future` holds the error: a
+            # cycle only Python's cyclic collector frees, late (seen in the soak as heap growth).
+            del future
 
     def complete(self, message: Completion) -> None:
         future = self.pending.get(message.invocation_id)

@@ -56,10 +56,16 @@ class DriverProcess:
         *,
         log_path: Path | None = None,
         on_event: abc.Callable[[Event], None] | None = None,
+        keep: abc.Callable[[Event], bool] | None = None,
+        env: abc.Mapping[str, str] | None = None,
     ) -> None:
         self.name = name
         self.on_event = on_event  # called for each event as it arrives (adapters record them)
+        # Which events ``events`` keeps (default all); a soak drops its periodic ones, which
+        # ``on_event`` has seen, so hours of metrics do not pile up here.
+        self.keep = keep
         self.argv = list(argv)
+        self.env = {**os.environ, **env} if env else None  # added to the harness's own
         self._owns_log = log_path is None  # a log nobody asked for is deleted by close()
         self.log_path = log_path or Path(tempfile.mkstemp(prefix=f"faultline-{name}-", suffix=".log")[1])
         self.events: list[Event] = []
@@ -76,6 +82,7 @@ class DriverProcess:
                 stdout=asyncio.subprocess.PIPE,
                 stderr=log,
                 start_new_session=True,
+                env=self.env,
             )
         self._reader = asyncio.create_task(self._read())
         await self.wait_for(lambda e: e["event"] == "ready", within_s, "driver ready")
@@ -91,10 +98,11 @@ class DriverProcess:
             if not isinstance(event, dict) or not isinstance(event.get("event"), str):
                 # not the protocol: a client printing to stdout, say; kept, never fatal
                 event = {"event": "garbage", "line": line.decode(errors="replace")}
-            self.events.append(event)
+            if self.keep is None or self.keep(event):
+                self.events.append(event)
+                self._arrived.set()
             if self.on_event is not None:
                 self.on_event(event)
-            self._arrived.set()
         self.events.append({"event": "driver_exited"})
         self._arrived.set()
 

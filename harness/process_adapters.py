@@ -40,13 +40,15 @@ class DriverAdapter(AdapterBase):
         command_timeout_s: float = COMMAND_TIMEOUT_S,
         streams_per_contract: bool = False,
         shutdown_s: float = 5.0,
+        env: abc.Mapping[str, str] | None = None,
+        keep: abc.Callable[[Event], bool] | None = None,
     ) -> None:
         self.name = name
         self.streams_per_contract = streams_per_contract
         self.shutdown_s = shutdown_s  # per step of close: ask, then SIGTERM, then SIGKILL
         self.history = history
         self.command_timeout_s = command_timeout_s
-        self.process = DriverProcess(name, argv, log_path=log_path, on_event=self._record)
+        self.process = DriverProcess(name, argv, log_path=log_path, on_event=self._record, keep=keep, env=env)
         self._refs = itertools.count(1)
         self._states: dict[str, str] = {}
         self._callback_counts: dict[str, int] = {}

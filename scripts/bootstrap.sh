@@ -37,3 +37,4 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
 fi
 
 bash scripts/install_toxiproxy.sh
+bash scripts/install_actionlint.sh

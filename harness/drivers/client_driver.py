@@ -18,7 +18,13 @@ events on stdout, each with ``t`` (epoch seconds):
 ``ready``; ``done`` (``ref``, ``ok``, ``result``, ``error``, ``took_s``); ``message`` (``kind``,
 ``hub``, ``target``, ``key``, ``seq`` when the client exposes it); ``state`` (``hub``, ``from``,
 ``to``, ``reason``: what the client itself says about the hub); ``metrics`` (``tasks``,
-``queued``, ``counters``) every 100 ms; ``gap`` (``key``, ``data``) if the client reports losses.
+``queued``, ``counters``, and ``callbacks`` when the client can count its registered callbacks)
+every 100 ms; ``gap`` (``key``, ``data``) if the client reports losses; ``memory_window`` when
+memray tracks the client (``memory_agent.py``).
+
+For soaks (hours at 1000+ msg/s) the harness sets ``FAULTLINE_MESSAGE_EVENTS=0``: messages are
+only counted (``counters.messages``), not sent one by one, and ``FAULTLINE_METRICS_INTERVAL_S``
+(default 0.1) spaces the metrics out.
 
 A driver subclasses ``ClientDriver`` and fills in the client-specific methods; this file owns the
 command loop, the callback behaviours and the sampling, so a driver stays small.
@@ -26,6 +32,7 @@ command loop, the callback behaviours and the sampling, so a driver stays small.
 
 import asyncio
 import json
+import os
 import sys
 import threading
 import time
@@ -41,6 +48,8 @@ KINDS = {  # = harness.adapters.TARGETS: drivers import nothing of this project
 }
 USER_KINDS = ("account", "order", "position", "user_trade")
 _out = threading.Lock()  # clients may call back from their own threads
+MESSAGE_EVENTS = os.environ.get("FAULTLINE_MESSAGE_EVENTS", "1") != "0"
+METRICS_INTERVAL_S = float(os.environ.get("FAULTLINE_METRICS_INTERVAL_S", "0.1"))
 
 
 def emit(event, **fields):
@@ -126,7 +135,8 @@ class ClientDriver:
 
     def message(self, kind, hub, key, seq=None):
         self.counters["messages"] += 1
-        emit("message", kind=kind, hub=hub, target=KINDS[kind], key=str(key), seq=seq)
+        if MESSAGE_EVENTS:
+            emit("message", kind=kind, hub=hub, target=KINDS[kind], key=str(key), seq=seq)
 
     def metrics(self):
         """What the client says about itself every 100 ms: ``tasks`` (default: the tasks in this
@@ -157,6 +167,11 @@ class ClientDriver:
         self._own_tasks = {asyncio.current_task()}
         self.loop = loop
         await self.prepare()
+        from memory_agent import MemoryAgent  # beside this file
+
+        memory = MemoryAgent.from_environment(emit)
+        if memory is not None:
+            self._own_tasks.add(memory.start(loop))
         # Watching runs in a thread, not in the client's loop: a task waking the loop every few ms
         # would hide bugs that need an idle loop (project-x-py 3.3.0 sets asyncio.Events from
         # another thread; with a busy loop its connect() returns at once, idle it waits 10 s).
@@ -166,6 +181,8 @@ class ClientDriver:
             command = json.loads(line)
             if command.get("cmd") == "exit":
                 await self._run(command, self.close)
+                if memory is not None:
+                    await memory.stop()
                 return
             task = asyncio.create_task(self._dispatch(command))  # commands may overlap (races)
             self._own_tasks.add(task)
@@ -217,7 +234,7 @@ class ClientDriver:
                     self.states[hub] = state
                     emit("state", hub=hub, **{"from": old, "to": state, "reason": reason})
             if time.monotonic() >= next_sample:
-                next_sample = time.monotonic() + 0.1
+                next_sample = time.monotonic() + METRICS_INTERVAL_S
                 emit("metrics", **self.metrics())
             time.sleep(self.poll_s)
 

@@ -3,12 +3,20 @@
 runs it with ``--client reference-process``). It runs in this project's venv.
 
     python reference_client.py --base URL --user-hub URL --market-hub URL [--seed N] [--config JSON]
+                               [--leak callbacks:N | --leak bytes:RATE]
+
+``--leak`` makes it a deliberately leaking client, the soak detector's positive control:
+``callbacks:N`` registers one more callback every N messages and never removes it, with the
+registry's bound lifted: the review's unbounded callback storage (R9), grown by the message flow.
+``bytes:RATE`` keeps RATE bytes per hour (suffixes k, M, G) of small objects, allotted as messages
+arrive: a calibrated leak for measuring the detector's sensitivity.
 """
 
 import argparse
 import dataclasses
 import json
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # this project's packages
@@ -35,11 +43,37 @@ class ReferenceDriver(ClientDriver):
             current = getattr(config, name)
             changes[name] = type(current)(**value) if dataclasses.is_dataclass(current) else value
         config = dataclasses.replace(config, **changes)
+        leak, _, amount = (args.leak or "none:0").partition(":")
+        if leak == "callbacks":  # the review's client: no bound on its callback storage
+            config = dataclasses.replace(
+                config, callbacks=dataclasses.replace(config.callbacks, max_per_kind=2**62)
+            )
         self.client = RealtimeClient(config, GatewayTokens(args.base, "sim", "sim-api-key-0001"))
+        on_message = {"callbacks": self._leak_callbacks, "bytes": self._leak_bytes}.get(leak, self._count)
+        self.leak_every = max(1, int(amount)) if leak == "callbacks" else 0
+        self.leak_rate = parse_size(amount) / 3600 if leak == "bytes" else 0.0
+        self.leaked, self.owed, self.last = [], 0.0, time.monotonic()
         for kind in KINDS:
-            self.client.on(kind, lambda e: self.message(e.kind, e.hub, e.key, e.seq))
+            self.client.on(kind, on_message)
         self.client.on("state", lambda e: emit("state", hub=e.key, **e.data))
         self.client.on("gap", lambda e: emit("gap", key=e.key, data=e.data))
+
+    def _count(self, e):
+        self.message(e.kind, e.hub, e.key, e.seq)
+
+    def _leak_callbacks(self, e):
+        self.message(e.kind, e.hub, e.key, e.seq)
+        if self.counters["messages"] % self.leak_every == 0:
+            self.client.on("gap", lambda gap, n=self.counters["messages"]: None)  # never removed
+
+    def _leak_bytes(self, e):
+        self.message(e.kind, e.hub, e.key, e.seq)
+        now = time.monotonic()
+        self.owed += (now - self.last) * self.leak_rate
+        self.last = now
+        while self.owed >= 256:  # 256-byte objects (223 bytes of payload + the bytes header)
+            self.leaked.append(bytes(223))
+            self.owed -= 256
 
     async def connect(self, timeout_s=None):
         try:
@@ -72,7 +106,19 @@ class ReferenceDriver(ClientDriver):
     def metrics(self):
         metrics = self.client.metrics()
         counters = {**self.behaviours.counters, **metrics["counters"]}  # the client's own win
-        return {"tasks": metrics["tasks"], "queued": metrics["queued"], "counters": counters}
+        return {
+            "tasks": metrics["tasks"],
+            "queued": metrics["queued"],
+            "callbacks": metrics["callbacks"],
+            "counters": counters,
+        }
+
+
+def parse_size(text):
+    """``5M`` -> 5e6; suffixes k, M, G (decimal), an optional trailing B."""
+    text = text.strip().rstrip("Bb")
+    scale = {"k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9}.get(text[-1:], 1.0)
+    return float(text[:-1] if scale != 1.0 else text) * scale
 
 
 def main():
@@ -81,7 +127,21 @@ def main():
         parser.add_argument(flag, required=True)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--config", default="{}", help="ClientConfig changes as JSON (policies as objects)")
-    run(ReferenceDriver(parser.parse_args()))
+    parser.add_argument("--leak", default=None, help="callbacks:N or bytes:RATE (per hour): leak on purpose")
+    args = parser.parse_args()
+    if args.leak is not None:
+        kind, _, amount = args.leak.partition(":")
+        try:
+            ok = kind in ("callbacks", "bytes") and (
+                int(amount) > 0 if kind == "callbacks" else parse_size(amount) > 0
+            )
+        except ValueError:
+            ok = False
+        if not ok:
+            parser.error(
+                f"--leak {args.leak!r}: expected callbacks:N (N >= 1) or bytes:RATE (e.g. bytes:5M, per hour)"
+            )
+    run(ReferenceDriver(args))
 
 
 if __name__ == "__main__":

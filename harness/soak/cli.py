@@ -1,0 +1,157 @@
+"""``python -m harness.soak``: one soak from the command line, seconds to 24 hours.
+
+    python -m harness.soak --duration 30m --rate 1000
+    python -m harness.soak --duration 60s --leak callbacks:10     # the detector must fail this
+
+Exit status: 0 the memory stayed bounded, 1 a verdict failed, 2 bad flags, 3 the harness could not
+run the soak (a process did not start, the client did not connect).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import re
+import sys
+import time
+from pathlib import Path
+
+from ..errors import HarnessError
+from .config import CLIENTS, SoakConfig
+from .growth import Thresholds
+from .runner import SoakRun
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULTS = Thresholds()
+UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
+SIZES = {"": 1.0, "b": 1.0, "kb": 1e3, "k": 1e3, "mb": 1e6, "m": 1e6, "gb": 1e9, "g": 1e9}
+
+
+def duration(text: str) -> float:
+    """``90``, ``90s``, ``30m``, ``24h`` -> seconds."""
+    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*(s|m|min|h)?\s*", text)
+    if not match or float(match.group(1)) <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration (e.g. 60s, 30m, 24h)")
+    return float(match.group(1)) * UNITS[match.group(2) or ""]
+
+
+def size(text: str) -> float:
+    """``5MB``, ``512k``, ``1e6`` -> bytes."""
+    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:e[0-9]+)?)\s*([kmg]?b?)\s*", text.lower())
+    if not match:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size (e.g. 5MB, 512kB)")
+    return float(match.group(1)) * SIZES[match.group(2)]
+
+
+def leak(text: str) -> str:
+    kind, _, amount = text.partition(":")
+    ok = (kind == "callbacks" and amount.isdigit() and int(amount) >= 1) or (
+        kind == "bytes" and re.fullmatch(r"[0-9]*\.?[0-9]+[kKMG]?B?", amount) is not None
+    )
+    if not ok:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: expected callbacks:N (N >= 1) or bytes:RATE per hour (e.g. bytes:5M)"
+        )
+    return text
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m harness.soak", description=__doc__.split("\n\n")[0])
+    p.add_argument("--duration", type=duration, default=60.0, help="how long (60s, 30m, 24h; default 60s)")
+    p.add_argument(
+        "--rate", type=float, default=1000.0, help="hub messages/s offered to the client (default 1000)"
+    )
+    p.add_argument(
+        "--client", choices=CLIENTS, default="reference", help="the client under test (default reference)"
+    )
+    p.add_argument(
+        "--leak", type=leak, help="make the reference client leak: callbacks:N or bytes:RATE (per hour)"
+    )
+    p.add_argument("--seed", type=int, help="seed of the fault timeline (default: fresh, printed)")
+    p.add_argument("--out", type=Path, help="report directory (default reports/soak/<time>-<seed>)")
+    p.add_argument(
+        "--window",
+        type=duration,
+        help="memray window length (default: 10 s up to 2 min runs, then duration/12 up to 30 min)",
+    )
+    p.add_argument("--warmup", type=duration, help="dropped from the verdict (default: one window)")
+    p.add_argument(
+        "--fault-every", type=duration, help="seconds between faults (default 15 s short, up to 5 min long)"
+    )
+    p.add_argument("--no-faults", dest="faults", action="store_false", help="steady load only")
+    p.add_argument(
+        "--no-memray", dest="memray", action="store_false", help="RSS and counts only (memray's cost)"
+    )
+    pyalloc = p.add_mutually_exclusive_group()
+    pyalloc.add_argument(
+        "--trace-python-allocators",
+        dest="pyalloc",
+        action="store_true",
+        default=None,
+        help="see small-object leaks (default up to 6 h runs; ~2x client CPU)",
+    )
+    pyalloc.add_argument("--no-trace-python-allocators", dest="pyalloc", action="store_false")
+    p.add_argument(
+        "--max-slope",
+        type=size,
+        default=DEFAULTS.max_heap_slope,
+        help="heap growth allowed per hour (default 5MB)",
+    )
+    p.add_argument(
+        "--max-heap",
+        type=size,
+        default=DEFAULTS.max_heap_high_water,
+        help="largest tracked heap of a window (default 256MB)",
+    )
+    p.add_argument(
+        "--max-rss-slope",
+        type=size,
+        default=DEFAULTS.max_rss_slope,
+        help="RSS growth per hour, the backstop (default 200MB)",
+    )
+    return p
+
+
+def config_from(args: argparse.Namespace) -> SoakConfig:
+    return SoakConfig(
+        duration_s=args.duration,
+        rate=args.rate,
+        client=args.client,
+        leak=args.leak,
+        seed=args.seed if args.seed is not None else random.SystemRandom().randrange(1, 2**31),
+        faults=args.faults,
+        memray=args.memray,
+        window_s=args.window,
+        warmup_s=args.warmup,
+        pyalloc=args.pyalloc,
+        fault_every_s=args.fault_every,
+        thresholds=Thresholds(
+            max_heap_slope=args.max_slope, max_heap_high_water=args.max_heap, max_rss_slope=args.max_rss_slope
+        ),
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.rate <= 0:
+        parser().error("--rate must be above 0")
+    config = config_from(args)
+    if args.window is not None and args.window >= config.duration_s:
+        parser().error(f"--window {args.window:g}s must be shorter than --duration {config.duration_s:g}s")
+    out = args.out or ROOT / "reports" / "soak" / f"{time.strftime('%Y%m%d-%H%M%S')}-{config.seed}"
+    print(
+        f"soak: {config.duration_s:g} s at {config.rate:g} msg/s, seed {config.seed}, report in {out}",
+        flush=True,
+    )
+    try:
+        result = asyncio.run(SoakRun(config, out, progress=lambda line: print(line, flush=True)).run())
+    except (HarnessError, RuntimeError, OSError) as exc:
+        print(f"soak: could not run: {exc}", file=sys.stderr)
+        return 3
+    if args.out is None:
+        latest = out.parent / "latest"
+        latest.unlink(missing_ok=True)
+        latest.symlink_to(out.name)
+    print(result.summary(), flush=True)
+    return 0 if result.ok else 1

@@ -1,0 +1,369 @@
+"""One soak: the simulator streaming at a steady rate, Toxiproxy in front of each hub, the client
+under test in its own process with memray in rotating windows, faults from the catalogue every
+few seconds or minutes, samples of RSS/USS and the client's own counts, then the verdict and the
+report (``report.py``). Everything started here is stopped, also when the run fails.
+
+    result = await SoakRun(SoakConfig(duration_s=60, leak="callbacks:10"), Path("reports/soak")).run()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import random
+import sys
+import time
+from collections import abc
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from .. import client_envs
+from ..chaos import ACCOUNT, SIMULATOR_FLAGS
+from ..checks import Verdict
+from ..driver_process import Event
+from ..load.feed import contracts, login
+from ..process_adapters import DriverAdapter
+from ..processes import SimulatorProcess
+from ..run_history import RunHistory
+from ..timeline import Player, Step, Timeline
+from ..toxiproxy import Toxiproxy, ToxiproxyServer
+from . import capture, growth, report
+from .config import SoakConfig
+
+KEPT = frozenset({"ready", "done", "driver_exited", "state"})  # the rest is seen once, not kept
+SYMBOLS = "MNQ,MES"
+MESSAGES_PER_EVENT_RATE = 5  # per contract: quote (+ its depth move), trade (+ depth), depth
+
+
+def fault_cycle(rng: random.Random, at: float, index: int) -> list[Step]:
+    """Round ``index`` of the catalogue's recoverable faults, starting ``at`` s (recipes rotate)."""
+    recipes: list[abc.Callable[[], list[Step]]] = [
+        lambda: [Step(at, "partition", "market", round(rng.uniform(1.0, 2.5), 2))],
+        lambda: [  # a token expiring under load: the reconnect must log in again
+            Step(at, "expire_tokens", "user"),
+            Step(at + 0.2, "server_close", "user", params={"allow_reconnect": True}),
+        ],
+        lambda: [Step(at, "reset", "market", 0.5)],
+        lambda: [Step(at, "half_open", "user", 3.0, params={"direction": "downstream"})],
+        lambda: [Step(at, "server_close", "market", params={"allow_reconnect": True})],
+    ]
+    return recipes[index % len(recipes)]()
+
+
+def fault_timeline(config: SoakConfig) -> Timeline:
+    """Faults every ``fault_every_s`` for the whole run, drawn from the seed."""
+    assert config.fault_every_s is not None
+    rng = random.Random(config.seed)
+    steps: list[Step] = []
+    if config.faults:
+        for i in range(int((config.duration_s - 3.0) / config.fault_every_s)):
+            steps += fault_cycle(rng, (i + 0.5) * config.fault_every_s, i)
+    return Timeline(config.seed, steps)
+
+
+class SoakClient(DriverAdapter):
+    """The client under test for hours: periodic events feed the run's series, not a list."""
+
+    def __init__(self, run: SoakRun, argv: list[str], env: dict[str, str]) -> None:
+        super().__init__(
+            run.config.client,
+            argv,
+            run.history,
+            run.directory / "client.log",
+            env=env,
+            keep=lambda e: e["event"] in KEPT,
+        )
+        self.run = run
+
+    def _record(self, event: Event) -> None:
+        kind = event["event"]
+        if kind == "metrics":
+            self.run.latest = event
+        elif kind == "memory_window":
+            self.run.window_closed(event)
+        elif kind == "memory_error":
+            self.run.memory_error = str(event.get("error"))
+        elif kind == "state":
+            super()._record(event)
+
+
+class SoakRun:
+    def __init__(
+        self,
+        config: SoakConfig,
+        directory: Path,
+        *,
+        toxiproxy_url: str | None = None,
+        progress: abc.Callable[[str], None] = print,
+    ) -> None:
+        self.toxiproxy_url = toxiproxy_url  # a running Toxiproxy (the test session's); else one is started
+        self.asked = config
+        self.config = config.resolved()
+        self.directory = directory
+        self.progress = progress
+        self.history = RunHistory(meta={"soak": True, "seed": config.seed, "client": config.client})
+        self.latest: Event = {}
+        self.memory_error: str | None = None
+        self.windows: list[growth.Window] = []
+        self.series: dict[str, list[growth.Point]] = {
+            k: [] for k in ("rss", "uss", "tasks", "queued", "callbacks", "received")
+        }
+        self._reads: list[asyncio.Task[None]] = []
+        self.started = 0.0
+
+    # -- the run --------------------------------------------------------------------------------
+
+    async def run(self) -> report.SoakResult:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        for stale in self.directory.glob("windows/w*.bin"):
+            stale.unlink()
+        with contextlib.ExitStack() as stack:
+            url = (
+                self.toxiproxy_url
+                or stack.enter_context(ToxiproxyServer(log_path=self.directory / "toxiproxy.log")).url
+            )
+            simulator = SimulatorProcess(*self._simulator_flags(), log_path=self.directory / "simulator.log")
+            stack.callback(simulator.stop)
+            await asyncio.to_thread(simulator.start)
+            toxiproxy = Toxiproxy(url)
+            try:
+                return await self._run(simulator.url, toxiproxy)
+            finally:
+                with contextlib.suppress(Exception):
+                    for name in await toxiproxy.proxies():
+                        await toxiproxy.delete_proxy(name)
+                await toxiproxy.close()
+
+    def _simulator_flags(self) -> list[str]:
+        flags = list(SIMULATOR_FLAGS)  # the scaled timers the reference client is tuned to
+        per_kind = self.config.rate / (MESSAGES_PER_EVENT_RATE * len(SYMBOLS.split(",")))
+        for kind in ("quote", "trade", "depth"):
+            flags[flags.index(f"--{kind}-rate") + 1] = f"{per_kind:g}"
+        return [
+            *flags,
+            "--symbols",
+            SYMBOLS,
+            "--months",
+            "1",
+            "--seed",
+            str(self.config.seed),
+            "--history-limit",
+            "1000",
+        ]
+
+    async def _run(self, base: str, toxiproxy: Toxiproxy) -> report.SoakResult:
+        port = base.rsplit(":", 1)[1]
+        proxies, urls = {}, {}
+        for hub in ("user", "market"):
+            proxy = await toxiproxy.create_proxy(f"soak-{hub}", f"127.0.0.1:{port}")
+            proxies[hub] = proxy.name
+            urls[hub] = f"http://127.0.0.1:{proxy.port}/hubs/{hub}"
+        client = SoakClient(self, self._argv(base, urls), self._env())
+        tasks: list[asyncio.Task[Any]] = []
+        try:
+            await client.start()
+            self.started = time.time()
+            outcome = await client.connect()
+            if not outcome.ok:
+                raise RuntimeError(f"the client did not connect: {outcome.detail}")
+            token = await asyncio.to_thread(login, base, "sim", "sim-api-key-0001")
+            for contract in await asyncio.to_thread(contracts, base, token):
+                for stream in ("quotes", "trades", "depth"):
+                    await client.subscribe(stream, contract)
+            await client.subscribe("user", ACCOUNT)
+            timeline = fault_timeline(self.config)
+            timeline.save(self.directory / "timeline.json")
+            player = Player(toxiproxy, proxies, base, self.history)
+            tasks = [
+                asyncio.create_task(self._sample(client)),
+                asyncio.create_task(player.play(timeline)),
+                asyncio.create_task(self._churn(client)),
+            ]
+            await self._wait(tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            self.history.meta["end"] = time.time()
+            for name in proxies.values():  # heal everything before the client closes
+                with contextlib.suppress(Exception):
+                    await toxiproxy.delete_proxy(name)
+            await client.close()
+            await asyncio.gather(*self._reads, return_exceptions=True)
+        return await asyncio.to_thread(self._judge)
+
+    def _argv(self, base: str, urls: dict[str, str]) -> list[str]:
+        argv = [sys.executable, str(client_envs.DRIVERS / "reference_client.py"), "--base", base]
+        argv += ["--user-hub", urls["user"], "--market-hub", urls["market"], "--seed", str(self.config.seed)]
+        return argv + (["--leak", self.config.leak] if self.config.leak else [])
+
+    def _env(self) -> dict[str, str]:
+        env = {
+            "FAULTLINE_MESSAGE_EVENTS": "0",
+            "FAULTLINE_METRICS_INTERVAL_S": f"{min(self.config.sample_s or 1, 1.0)}",
+        }
+        if self.config.memray:
+            env |= {
+                "FAULTLINE_MEMRAY_DIR": str(self.directory / "windows"),
+                "FAULTLINE_MEMRAY_WINDOW_S": f"{self.config.window_s}",
+                "FAULTLINE_MEMRAY_INTERVAL_MS": str(self.config.interval_ms),
+                "FAULTLINE_MEMRAY_PYALLOC": "1" if self.config.pyalloc else "0",
+                "FAULTLINE_MEMRAY_GC_S": f"{self.config.sub_s}",
+            }
+        return env
+
+    async def _wait(self, tasks: list[asyncio.Task[Any]]) -> None:
+        """Until the duration is over, saying how it goes; a failed helper task ends the run."""
+        every = max(10.0, self.config.duration_s / 20)
+        end = self.started + self.config.duration_s
+        while (left := end - time.time()) > 0:
+            done = [t for t in tasks if t.done() and not t.cancelled() and t.exception() is not None]
+            if done:
+                raise RuntimeError(f"soak helper failed: {done[0].exception()!r}")
+            await asyncio.sleep(min(every, left))
+            self.progress(self._status())
+
+    def _status(self) -> str:
+        elapsed = time.time() - self.started
+        received = self.series["received"]
+        rate = 0.0
+        if len(received) >= 2:
+            (t0, n0), (t1, n1) = received[max(0, len(received) - 20)], received[-1]
+            rate = (n1 - n0) / max(t1 - t0, 1e-9)
+        rss = self.series["rss"][-1][1] / 1e6 if self.series["rss"] else 0.0
+        return (
+            f"soak: {elapsed:.0f}/{self.config.duration_s:.0f} s, {rate:.0f} msg/s received, "
+            f"RSS {rss:.1f} MB, {len(self.windows)} memray windows, {len(self.history.faults)} fault steps"
+        )
+
+    async def _sample(self, client: SoakClient) -> None:
+        assert client.process._proc is not None
+        process = psutil.Process(client.process._proc.pid)
+        with (self.directory / "samples.jsonl").open("w") as out:
+            while True:
+                now = time.time()
+                try:
+                    info = await asyncio.to_thread(process.memory_full_info)
+                except psutil.Error:
+                    return  # the client is gone; the verdict says so
+                metrics = self.latest
+                counters = metrics.get("counters") or {}
+                row = {
+                    "t": now,
+                    "rss": info.rss,
+                    "uss": info.uss,
+                    "tasks": metrics.get("tasks"),
+                    "queued": metrics.get("queued"),
+                    "callbacks": metrics.get("callbacks"),
+                    "received": counters.get("events_received", counters.get("messages")),
+                }
+                for key, value in row.items():
+                    if key != "t" and isinstance(value, int | float):
+                        self.series[key].append((now, float(value)))
+                out.write(json.dumps(row) + "\n")
+                out.flush()
+                await asyncio.sleep(self.config.sample_s or 1.0)
+
+    async def _churn(self, client: SoakClient) -> None:
+        """Callback churn during flow (T8): a few registered with each fault, removed half a
+        period later, again and again (kept near the faults: each is a disturbance of its own)."""
+        every = self.config.churn_every_s
+        assert every is not None
+        next_at = self.started + 0.5 * (self.config.fault_every_s or every)
+        while True:
+            await asyncio.sleep(max(0.0, next_at - time.time()))
+            handles = [await client.add_callback(kind) for kind in ("quote", "trade", "quote", "trade")]
+            self.history.observe("churn", action="add", n=len(handles))
+            await asyncio.sleep(every / 2)
+            for handle in handles:
+                await client.remove_callback(handle)
+            self.history.observe("churn", action="remove", n=len(handles))
+            next_at += every
+
+    # -- windows --------------------------------------------------------------------------------
+
+    def window_closed(self, event: Event) -> None:
+        self._reads.append(asyncio.ensure_future(self._read(event)))
+
+    async def _read(self, event: Event) -> None:
+        path = Path(event["file"])
+        try:
+            window = await asyncio.to_thread(
+                capture.read_window, path, event["window"], event["start"], event["end"]
+            )
+        except Exception as exc:  # a torn window is reported, the others still count
+            self.memory_error = f"window {path.name} unreadable: {exc}"
+            return
+        self.windows.append(window)
+        with (self.directory / "memory.jsonl").open("a") as out:
+            out.write(json.dumps(capture.window_json(window)) + "\n")
+
+    # -- verdict --------------------------------------------------------------------------------
+
+    def _judge(self) -> report.SoakResult:
+        config = self.config
+        windows = sorted(self.windows, key=lambda w: w.index)
+        steady_from = (
+            windows[0].start + config.warmup_windows * (config.window_s or 0) - 0.5
+            if windows
+            else self.started + (config.warmup_s or 0)
+        )
+        breaks = [f["t"] for f in self.history.faults] + [e["t"] for e in self.history.client]
+        counts = {k: self.series[k] for k in ("tasks", "queued", "callbacks")}
+        verdicts, figures = growth.judge(
+            windows,
+            breaks,
+            self.series["rss"],
+            counts,
+            warmup_until=steady_from,
+            settle_s=config.settle_s or 0.0,
+            sub_s=config.sub_s or 1.0,
+            thresholds=config.thresholds,
+        )
+        if not config.memray:
+            verdicts = [v for v in verdicts if not v.name.startswith("heap_")]
+        elif self.memory_error or not windows:
+            verdicts.insert(
+                0, Verdict("memory_tracked", False, self.memory_error or "memray wrote no window")
+            )
+        verdicts.append(self._flowing(steady_from))
+        steady = [w for w in windows if w.start >= steady_from]
+        flame = None
+        if steady:
+            worst = max(steady, key=lambda w: w.leaked_bytes)
+            error = capture.flamegraph(
+                self.directory / "windows" / f"w{worst.index:05d}.bin",
+                self.directory / "growth-flamegraph.html",
+            )
+            flame = (worst.index, error)
+        result = report.SoakResult(
+            config=config,
+            command=self.asked.command(),
+            directory=self.directory,
+            verdicts=verdicts,
+            figures=figures,
+            windows=windows,
+            series=self.series,
+            faults=self.history.faults,
+            states=[e for e in self.history.client if e["kind"] == "state"],
+            started=self.started,
+            steady_from=steady_from,
+            flamegraph=flame,
+        )
+        report.write(result)
+        return result
+
+    def _flowing(self, steady_from: float) -> Verdict:
+        received = [p for p in self.series["received"] if p[0] >= steady_from]
+        if len(received) < 2:
+            return Verdict("stream_flowing", False, "the client reported no message counts")
+        rate = (received[-1][1] - received[0][1]) / max(received[-1][0] - received[0][0], 1e-9)
+        return Verdict(
+            "stream_flowing",
+            rate >= 0.5 * self.config.rate,
+            f"{rate:.0f} msg/s received over the steady part, of {self.config.rate:.0f} offered "
+            "(at least half must arrive, faults included, or the soak proves little)",
+        )
