@@ -16,6 +16,7 @@ import os
 import random
 import time
 import zlib
+from argparse import ArgumentTypeError
 from collections import abc
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from harness import matrix
 from harness.chaos import ChaosRun, FindingReproduced, replay_command
 from harness.client_envs import CLIENTS_UNDER_TEST
 from harness.report import write_index
+from harness.soak.cli import duration
 from harness.toxiproxy import ToxiproxyServer
 
 from .findings import FINDINGS
@@ -44,6 +46,13 @@ def _clients(value: str) -> list[str]:
     return names
 
 
+def _duration(text: str) -> float:
+    try:
+        return duration(text)
+    except ArgumentTypeError as exc:
+        raise pytest.UsageError(f"--soak-duration: {exc}") from None
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("chaos", "Faultline chaos catalogue")
     group.addoption(
@@ -57,6 +66,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "whole-client protocol), a comma-separated list, or all",
     )
     group.addoption("--chaos-reports", type=Path, default=ROOT / "reports", help="where run reports go")
+    group.addoption(
+        "--soak-duration",
+        type=_duration,
+        default=60.0,
+        help="length of each soak scenario (-m soak): 60s, 10m, 24h (default 60s)",
+    )
 
 
 @pytest.fixture(scope="session")

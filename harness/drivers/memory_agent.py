@@ -29,7 +29,7 @@ from pathlib import Path
 
 
 class MemoryAgent:
-    def __init__(self, emit, directory, window_s=60.0, interval_ms=1000, pyalloc=False, gc_s=0.0):
+    def __init__(self, emit, directory, *, window_s=60.0, interval_ms=1000, pyalloc=False, gc_s=0.0):
         import memray  # only a tracked client needs it
 
         self.memray = memray

@@ -131,6 +131,13 @@ class ProjectXDriver(ClientDriver):
         await self.rt.remove_callback(event, callback)
         return True
 
+    def metrics(self):
+        metrics = super().metrics()
+        registry = getattr(self.rt, "callbacks", None)  # the SDK's own callback storage (R9)
+        if isinstance(registry, dict):
+            metrics["callbacks"] = sum(len(v) for v in list(registry.values()))
+        return metrics
+
     async def close(self):
         if self.closed:
             return True

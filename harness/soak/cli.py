@@ -137,6 +137,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.rate <= 0:
         parser().error("--rate must be above 0")
     config = config_from(args)
+    if args.leak and args.client != "reference":
+        parser().error("--leak makes the reference client leak: it needs --client reference")
     if args.window is not None and args.window >= config.duration_s:
         parser().error(f"--window {args.window:g}s must be shorter than --duration {config.duration_s:g}s")
     out = args.out or ROOT / "reports" / "soak" / f"{time.strftime('%Y%m%d-%H%M%S')}-{config.seed}"

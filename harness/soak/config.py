@@ -12,9 +12,12 @@ import math
 import shlex
 from dataclasses import dataclass, field, replace
 
+from .. import client_envs
 from .growth import Thresholds
 
-CLIENTS = ("reference",)  # the clients a soak can track with memray (a whole-client driver in this venv)
+# The clients a soak can run and track: the reference client, and project-x-py in its own venv
+# with memray added (harness/client_envs.py). Both speak the whole-client driver protocol.
+CLIENTS = ("reference", *(name for name in client_envs.CLIENTS if name.startswith("project-x-py")))
 
 
 def _clamp(value: float, low: float, high: float) -> float:

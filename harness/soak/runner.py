@@ -15,13 +15,14 @@ import random
 import sys
 import time
 from collections import abc
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import psutil
 
 from .. import client_envs
-from ..chaos import ACCOUNT, SIMULATOR_FLAGS
+from ..chaos import ACCOUNT, SIMULATOR_FLAGS, THIRD_PARTY_FLAGS
 from ..checks import Verdict
 from ..driver_process import Event
 from ..load.feed import contracts, login
@@ -35,6 +36,7 @@ from .config import SoakConfig
 
 KEPT = frozenset({"ready", "done", "driver_exited", "state"})  # the rest is seen once, not kept
 SYMBOLS = "MNQ,MES"
+MEMRAY = "memray==1.20.0"  # as pinned in pyproject.toml: window files are read here
 MESSAGES_PER_EVENT_RATE = 5  # per contract: quote (+ its depth move), trade (+ depth), depth
 
 
@@ -142,6 +144,8 @@ class SoakRun:
         per_kind = self.config.rate / (MESSAGES_PER_EVENT_RATE * len(SYMBOLS.split(",")))
         for kind in ("quote", "trade", "depth"):
             flags[flags.index(f"--{kind}-rate") + 1] = f"{per_kind:g}"
+        if self.config.client != "reference":
+            flags += THIRD_PARTY_FLAGS
         return [
             *flags,
             "--symbols",
@@ -161,7 +165,7 @@ class SoakRun:
             proxy = await toxiproxy.create_proxy(f"soak-{hub}", f"127.0.0.1:{port}")
             proxies[hub] = proxy.name
             urls[hub] = f"http://127.0.0.1:{proxy.port}/hubs/{hub}"
-        client = SoakClient(self, self._argv(base, urls), self._env())
+        client = SoakClient(self, await self._argv(base, urls), self._env())
         tasks: list[asyncio.Task[Any]] = []
         try:
             await client.start()
@@ -195,9 +199,15 @@ class SoakRun:
             await asyncio.gather(*self._reads, return_exceptions=True)
         return await asyncio.to_thread(self._judge)
 
-    def _argv(self, base: str, urls: dict[str, str]) -> list[str]:
-        argv = [sys.executable, str(client_envs.DRIVERS / "reference_client.py"), "--base", base]
-        argv += ["--user-hub", urls["user"], "--market-hub", urls["market"], "--seed", str(self.config.seed)]
+    async def _argv(self, base: str, urls: dict[str, str]) -> list[str]:
+        hubs = ["--user-hub", urls["user"], "--market-hub", urls["market"]]
+        if self.config.client != "reference":  # project-x-py, in its venv with memray added
+            env = client_envs.CLIENTS[self.config.client]
+            env = replace(env, name=f"{env.name}-memray", requirements=(*env.requirements, MEMRAY))
+            python = await asyncio.to_thread(client_envs.ensure, env)
+            return [str(python), str(client_envs.DRIVERS / "projectx_client.py"), "--base", base, *hubs]
+        argv = [sys.executable, str(client_envs.DRIVERS / "reference_client.py"), "--base", base, *hubs]
+        argv += ["--seed", str(self.config.seed)]
         return argv + (["--leak", self.config.leak] if self.config.leak else [])
 
     def _env(self) -> dict[str, str]:
