@@ -1,5 +1,5 @@
 # The two commands of the README, and a few helpers. Every target does its own set-up.
-.PHONY: run demo test setup lint bench clean matrix
+.PHONY: run demo test setup lint bench clean matrix soak
 
 PY := .venv/bin/python
 
@@ -14,6 +14,10 @@ run: setup
 matrix: setup
 	@.venv/bin/pytest scenarios -m chaos --client all $(ARGS); status=$$?; \
 	$(PY) -m harness.matrix reports/latest --readme README.md && echo "README: findings matrix updated"; exit $$status
+
+# A memory soak of the reference client with faults (default 60 s): make soak ARGS="--duration 30m".
+soak: setup
+	@$(PY) -m harness.soak $(ARGS)
 
 # The simulator streaming to a real third-party client, live in the terminal.
 demo: setup
@@ -32,6 +36,7 @@ bench: setup
 	@$(PY) benchmarks/bench_streams.py
 	@$(PY) benchmarks/bench_clients.py
 	@$(PY) benchmarks/bench_load.py --seconds 10
+	@$(PY) benchmarks/bench_soak.py
 
 clean:
 	rm -rf .venv .venvs .tools .mypy_cache .ruff_cache .pytest_cache .hypothesis reports/demo

@@ -44,6 +44,14 @@ class SoakResult:
     def summary(self) -> str:
         lines = [f"soak {'PASS' if self.ok else 'FAIL'}: {self.directory / 'index.html'}"]
         lines += [f"  {'ok  ' if v.ok else 'FAIL'} {v.name}: {v.detail}" for v in self.verdicts]
+        f = self.figures
+        if f.get("received_msgs_per_s") is not None:
+            cpu = f.get("client_cpu_us_per_msg")
+            lines.append(
+                f"  figures: {f['received_msgs_per_s']:.0f} msg/s received, client CPU "
+                f"{cpu if cpu is None else format(cpu, '.1f')} us/msg, memray files "
+                f"{f['capture_bytes'] / 1e3:.0f} kB ({(f.get('capture_bytes_per_hour') or 0) / 1e6:.2f} MB/h)"
+            )
         lines.append(f"  again: {self.command}")
         return "\n".join(lines)
 
@@ -125,6 +133,17 @@ def _heap_fits(result: SoakResult) -> list[tuple[Point, Point]]:
     return fits
 
 
+def _figures_line(f: dict[str, Any]) -> str:
+    rate, cpu = f.get("received_msgs_per_s"), f.get("client_cpu_us_per_msg")
+    parts = [
+        f"received {rate:,.0f} msg/s" if rate is not None else "no message counts",
+        f"client CPU {cpu:.1f} &micro;s per message" if cpu is not None else "",
+        f"memray files {f.get('capture_bytes', 0) / 1e3:,.0f} kB "
+        f"({(f.get('capture_bytes_per_hour') or 0) / 1e6:.2f} MB per hour of run)",
+    ]
+    return " &middot; ".join(p for p in parts if p)
+
+
 def write(result: SoakResult) -> None:
     d = result.directory
     (d / "verdicts.json").write_text(json.dumps([v.to_json() for v in result.verdicts], indent=2))
@@ -204,6 +223,7 @@ def write(result: SoakResult) -> None:
 {c.duration_s:.0f} s at {c.rate:.0f} msg/s offered &middot; seed {c.seed} &middot; memray windows of {c.window_s:.0f} s
 ({"Python allocators traced" if c.pyalloc else "malloc level"}, snapshots every {c.interval_ms} ms) &middot;
 faults {"every " + format(c.fault_every_s, ".0f") + " s" if c.faults else "off"} &middot; warm-up {c.warmup_s:.0f} s (grey)</p>
+<p>{_figures_line(result.figures)}</p>
 <h2>Memory over time</h2>
 <p>Red: faults (bands while a fault stands); ticks at the bottom: the client's hub states (green connected, orange otherwise).</p>
 {memory}<br>{process}<br>{counts}
@@ -216,6 +236,6 @@ faults {"every " + format(c.fault_every_s, ".0f") + " s" if c.faults else "off"}
 <h2>Run it again</h2><p><code>{html.escape(result.command)}</code></p>
 <h2>Windows</h2><table><tr><th>file</th><th>start</th><th>length</th><th>alive at end</th><th>peak</th><th></th></tr>{windows}</table>
 <p>Files: <a href="soak.json">soak.json</a>, <a href="verdicts.json">verdicts.json</a>, <a href="samples.jsonl">samples.jsonl</a>,
-<a href="memory.jsonl">memory.jsonl</a>, <a href="timeline.json">timeline.json</a>, <a href="client.log">client.log</a>,
+<a href="memory.jsonl">memory.jsonl</a>, <a href="timeline.json">timeline.json</a>, <a href="history.jsonl">history.jsonl</a> (faults, states, churn), <a href="client.log">client.log</a>,
 <a href="simulator.log">simulator.log</a>. Any window: <code>python -m memray flamegraph --leaks windows/w00003.bin</code>.</p>"""
     (d / "index.html").write_text(page)

@@ -111,7 +111,7 @@ class SoakRun:
         self.memory_error: str | None = None
         self.windows: list[growth.Window] = []
         self.series: dict[str, list[growth.Point]] = {
-            k: [] for k in ("rss", "uss", "tasks", "queued", "callbacks", "received")
+            k: [] for k in ("rss", "uss", "cpu_s", "tasks", "queued", "callbacks", "received")
         }
         self._reads: list[asyncio.Task[None]] = []
         self.started = 0.0
@@ -192,6 +192,7 @@ class SoakRun:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             self.history.meta["end"] = time.time()
+            self.history.save(self.directory / "history.jsonl")  # faults, states, churn: small
             for name in proxies.values():  # heal everything before the client closes
                 with contextlib.suppress(Exception):
                     await toxiproxy.delete_proxy(name)
@@ -257,6 +258,7 @@ class SoakRun:
                 now = time.time()
                 try:
                     info = await asyncio.to_thread(process.memory_full_info)
+                    cpu = process.cpu_times()
                 except psutil.Error:
                     return  # the client is gone; the verdict says so
                 metrics = self.latest
@@ -265,6 +267,7 @@ class SoakRun:
                     "t": now,
                     "rss": info.rss,
                     "uss": info.uss,
+                    "cpu_s": cpu.user + cpu.system,
                     "tasks": metrics.get("tasks"),
                     "queued": metrics.get("queued"),
                     "callbacks": metrics.get("callbacks"),
@@ -339,7 +342,8 @@ class SoakRun:
             verdicts.insert(
                 0, Verdict("memory_tracked", False, self.memory_error or "memray wrote no window")
             )
-        verdicts.append(self._flowing(steady_from))
+        figures |= self._figures(steady_from)
+        verdicts.append(self._flowing(figures))
         steady = [w for w in windows if w.start >= steady_from]
         flame = None
         if steady:
@@ -366,11 +370,29 @@ class SoakRun:
         report.write(result)
         return result
 
-    def _flowing(self, steady_from: float) -> Verdict:
-        received = [p for p in self.series["received"] if p[0] >= steady_from]
-        if len(received) < 2:
+    def _figures(self, steady_from: float) -> dict[str, float | None]:
+        """Received msg/s and the client's CPU per message over the steady part; memray's files."""
+
+        def delta(name: str) -> tuple[float, float] | None:
+            points = [p for p in self.series[name] if p[0] >= steady_from]
+            return (points[-1][1] - points[0][1], points[-1][0] - points[0][0]) if len(points) >= 2 else None
+
+        received, cpu = delta("received"), delta("cpu_s")
+        rate = received[0] / max(received[1], 1e-9) if received else None
+        files = list((self.directory / "windows").glob("w*.bin"))
+        size = sum(f.stat().st_size for f in files)
+        hours = sum(w.end - w.start for w in self.windows) / 3600
+        return {
+            "received_msgs_per_s": rate,
+            "client_cpu_us_per_msg": cpu[0] / received[0] * 1e6 if cpu and received and received[0] else None,
+            "capture_bytes": float(size),
+            "capture_bytes_per_hour": size / hours if hours else None,
+        }
+
+    def _flowing(self, figures: dict[str, Any]) -> Verdict:
+        rate = figures.get("received_msgs_per_s")
+        if rate is None:
             return Verdict("stream_flowing", False, "the client reported no message counts")
-        rate = (received[-1][1] - received[0][1]) / max(received[-1][0] - received[0][0], 1e-9)
         return Verdict(
             "stream_flowing",
             rate >= 0.5 * self.config.rate,
