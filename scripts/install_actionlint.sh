@@ -15,14 +15,8 @@ fi
 if [ -x "$tools/actionlint" ] && "$tools/actionlint" -version 2>/dev/null | grep -q "^$version"; then
   exit 0
 fi
-if ! command -v go >/dev/null 2>&1; then
-  echo "actionlint not found and Go is not installed: install Go (https://go.dev/dl/) and rerun," >&2
-  echo "or set ACTIONLINT_BIN=/path/to/actionlint" >&2
-  exit 1
-fi
-echo "building actionlint v$version into $tools (go install; needs the Go module proxy)" >&2
-mkdir -p "$tools"
-GOBIN="$PWD/$tools" CGO_ENABLED=0 GOFLAGS=-buildvcs=false go install \
-  -ldflags="-s -w -X github.com/rhysd/actionlint.version=$version" \
+. scripts/go_tool.sh
+go_tool "actionlint v$version" "set ACTIONLINT_BIN=/path/to/actionlint" \
+  "-s -w -X github.com/rhysd/actionlint.version=$version" \
   "github.com/rhysd/actionlint/cmd/actionlint@v$version"
 "$tools/actionlint" -version >&2

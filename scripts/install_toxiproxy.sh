@@ -18,15 +18,10 @@ if command -v toxiproxy-server >/dev/null 2>&1; then exit 0; fi
 if [ -x "$tools/toxiproxy-server" ] && "$tools/toxiproxy-server" -version 2>/dev/null | grep -q "$version"; then
   exit 0
 fi
-if ! command -v go >/dev/null 2>&1; then
-  echo "toxiproxy-server not found and Go is not installed: install Go (https://go.dev/dl/) and rerun," >&2
-  echo "or set TOXIPROXY_BIN=/path/to/toxiproxy-server, or TOXIPROXY_URL=http://host:8474" >&2
-  exit 1
-fi
-echo "building toxiproxy v$version into $tools (go install; needs the Go module proxy)" >&2
-mkdir -p "$tools"
-GOBIN="$PWD/$tools" CGO_ENABLED=0 GOFLAGS=-buildvcs=false go install \
-  -ldflags="-s -w -X github.com/Shopify/toxiproxy/v2.Version=$version" \
+. scripts/go_tool.sh
+go_tool "toxiproxy-server v$version" \
+  "set TOXIPROXY_BIN=/path/to/toxiproxy-server, or TOXIPROXY_URL=http://host:8474" \
+  "-s -w -X github.com/Shopify/toxiproxy/v2.Version=$version" \
   "github.com/Shopify/toxiproxy/v2/cmd/server@v$version" \
   "github.com/Shopify/toxiproxy/v2/cmd/cli@v$version"
 # go install names binaries after their package directory: server, cli
