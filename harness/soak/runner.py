@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import random
 import sys
 import time
 from collections import abc
@@ -29,41 +28,16 @@ from ..load.feed import contracts, login
 from ..process_adapters import DriverAdapter
 from ..processes import SimulatorProcess
 from ..run_history import RunHistory
-from ..timeline import Player, Step, Timeline
+from ..timeline import Player
 from ..toxiproxy import Toxiproxy, ToxiproxyServer
 from . import capture, growth, report
 from .config import SoakConfig
+from .schedule import fault_timeline
 
 KEPT = frozenset({"ready", "done", "driver_exited", "state"})  # the rest is seen once, not kept
 SYMBOLS = "MNQ,MES"
 MEMRAY = "memray==1.20.0"  # as pinned in pyproject.toml: window files are read here
 MESSAGES_PER_EVENT_RATE = 5  # per contract: quote (+ its depth move), trade (+ depth), depth
-
-
-def fault_cycle(rng: random.Random, at: float, index: int) -> list[Step]:
-    """Round ``index`` of the catalogue's recoverable faults, starting ``at`` s (recipes rotate)."""
-    recipes: list[abc.Callable[[], list[Step]]] = [
-        lambda: [Step(at, "partition", "market", round(rng.uniform(1.0, 2.5), 2))],
-        lambda: [  # a token expiring under load: the reconnect must log in again
-            Step(at, "expire_tokens", "user"),
-            Step(at + 0.2, "server_close", "user", params={"allow_reconnect": True}),
-        ],
-        lambda: [Step(at, "reset", "market", 0.5)],
-        lambda: [Step(at, "half_open", "user", 3.0, params={"direction": "downstream"})],
-        lambda: [Step(at, "server_close", "market", params={"allow_reconnect": True})],
-    ]
-    return recipes[index % len(recipes)]()
-
-
-def fault_timeline(config: SoakConfig) -> Timeline:
-    """Faults every ``fault_every_s`` for the whole run, drawn from the seed."""
-    assert config.fault_every_s is not None
-    rng = random.Random(config.seed)
-    steps: list[Step] = []
-    if config.faults:
-        for i in range(int((config.duration_s - 3.0) / config.fault_every_s)):
-            steps += fault_cycle(rng, (i + 0.5) * config.fault_every_s, i)
-    return Timeline(config.seed, steps)
 
 
 class SoakClient(DriverAdapter):
@@ -115,6 +89,7 @@ class SoakRun:
         }
         self._reads: list[asyncio.Task[None]] = []
         self.started = 0.0
+        self.died: float | None = None  # when the client process exited on its own
 
     # -- the run --------------------------------------------------------------------------------
 
@@ -134,9 +109,6 @@ class SoakRun:
             try:
                 return await self._run(simulator.url, toxiproxy)
             finally:
-                with contextlib.suppress(Exception):
-                    for name in await toxiproxy.proxies():
-                        await toxiproxy.delete_proxy(name)
                 await toxiproxy.close()
 
     def _simulator_flags(self) -> list[str]:
@@ -162,6 +134,8 @@ class SoakRun:
         port = base.rsplit(":", 1)[1]
         proxies, urls = {}, {}
         for hub in ("user", "market"):
+            if f"soak-{hub}" in await toxiproxy.proxies():  # left by a run that was killed
+                await toxiproxy.delete_proxy(f"soak-{hub}")
             proxy = await toxiproxy.create_proxy(f"soak-{hub}", f"127.0.0.1:{port}")
             proxies[hub] = proxy.name
             urls[hub] = f"http://127.0.0.1:{proxy.port}/hubs/{hub}"
@@ -186,7 +160,7 @@ class SoakRun:
                 asyncio.create_task(player.play(timeline)),
                 asyncio.create_task(self._churn(client)),
             ]
-            await self._wait(tasks)
+            await self._wait(client, tasks)
         finally:
             for task in tasks:
                 task.cancel()
@@ -226,16 +200,24 @@ class SoakRun:
             }
         return env
 
-    async def _wait(self, tasks: list[asyncio.Task[Any]]) -> None:
-        """Until the duration is over, saying how it goes; a failed helper task ends the run."""
+    async def _wait(self, client: SoakClient, tasks: list[asyncio.Task[Any]]) -> None:
+        """Until the duration is over, saying how it goes. A failed helper task ends the run (the
+        harness's fault); a client process that dies ends it too, and fails it (``client_alive``)."""
         every = max(10.0, self.config.duration_s / 20)
         end = self.started + self.config.duration_s
+        next_status = self.started + every
         while (left := end - time.time()) > 0:
             done = [t for t in tasks if t.done() and not t.cancelled() and t.exception() is not None]
             if done:
                 raise RuntimeError(f"soak helper failed: {done[0].exception()!r}")
-            await asyncio.sleep(min(every, left))
-            self.progress(self._status())
+            if not client.process.running:
+                self.died = time.time()
+                self.progress(f"soak: the client process exited after {self.died - self.started:.0f} s")
+                return
+            await asyncio.sleep(min(1.0, left))
+            if time.time() >= next_status:
+                next_status += every
+                self.progress(self._status())
 
     def _status(self) -> str:
         elapsed = time.time() - self.started
@@ -344,6 +326,16 @@ class SoakRun:
             )
         figures |= self._figures(steady_from)
         verdicts.append(self._flowing(figures))
+        if self.died is not None:
+            verdicts.insert(
+                0,
+                Verdict(
+                    "client_alive",
+                    False,
+                    f"the client process exited on its own {self.died - self.started:.0f} s into the run "
+                    f"(see client.log)",
+                ),
+            )
         steady = [w for w in windows if w.start >= steady_from]
         flame = None
         if steady:

@@ -142,3 +142,14 @@ def test_defaults_scale_with_the_duration() -> None:
     assert short.warmup_windows == 1
     assert 100 <= short.interval_ms <= long.interval_ms <= 1000
     assert "--leak callbacks:10" in SoakConfig(leak="callbacks:10").command()
+
+
+def test_faults_rotate_through_the_catalogue_for_the_whole_run() -> None:
+    from harness.soak.schedule import fault_timeline
+
+    timeline = fault_timeline(SoakConfig(duration_s=120, seed=4).resolved())
+    faults = [s.fault for s in timeline.steps]
+    assert faults[:6] == ["partition", "expire_tokens", "server_close", "reset", "half_open", "server_close"]
+    assert max(s.at_s for s in timeline.steps) < 120
+    assert fault_timeline(SoakConfig(duration_s=120, seed=4).resolved()).to_json() == timeline.to_json()
+    assert fault_timeline(SoakConfig(duration_s=120, faults=False).resolved()).steps == []
