@@ -95,8 +95,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--max-slope",
         type=size,
-        default=DEFAULTS.max_heap_slope,
-        help="heap growth allowed per hour (default 5MB)",
+        default=None,
+        help="heap growth allowed per hour (default 5MB under 5 min, then 2MB; 10MB untraced allocators)",
     )
     p.add_argument(
         "--max-heap",

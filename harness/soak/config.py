@@ -13,7 +13,7 @@ import shlex
 from dataclasses import dataclass, field, replace
 
 from .. import client_envs
-from .growth import Thresholds
+from .growth import MB, Thresholds
 
 # The clients a soak can run and track: the reference client, and project-x-py in its own venv
 # with memray added (harness/client_envs.py). Both speak the whole-client driver protocol.
@@ -47,11 +47,16 @@ class SoakConfig:
         d = self.duration_s
         window = self.window_s or (10.0 if d <= 120 else _clamp(d / 12, 10.0, 1800.0))
         every = self.fault_every_s or (15.0 if d <= 120 else _clamp(d / 20, 30.0, 300.0))
+        pyalloc = self.pyalloc if self.pyalloc is not None else d <= 6 * 3600
+        slope = self.thresholds.max_heap_slope
+        if slope is None:  # what the measured noise allows (README, "Soak": sensitivity)
+            slope = 5 * MB if d < 300 else 2 * MB if pyalloc else 10 * MB
         return replace(
             self,
+            thresholds=replace(self.thresholds, max_heap_slope=slope),
             window_s=window,
             warmup_s=self.warmup_s if self.warmup_s is not None else window,
-            pyalloc=self.pyalloc if self.pyalloc is not None else d <= 6 * 3600,
+            pyalloc=pyalloc,
             fault_every_s=every,
             churn_every_s=self.churn_every_s or every,
             sample_s=self.sample_s or _clamp(d / 600, 0.5, 30.0),

@@ -67,7 +67,7 @@ def chart(
     *,
     scale: float = MB,
     unit: str = "MB",
-    fits: list[tuple[Point, Point]] = (),  # type: ignore[assignment]
+    fits: abc.Sequence[tuple[Point, Point]] = (),
 ) -> str:
     """One SVG: the series against time since the start, fault bands, state ticks, warm-up shaded."""
     t0 = result.started
@@ -123,7 +123,7 @@ def chart(
 
 def _heap_fits(result: SoakResult) -> list[tuple[Point, Point]]:
     """The pooled slope drawn through each steady window, from its floor after settling."""
-    slope: Slope = result.figures.get("heap_slope")  # type: ignore[assignment]
+    slope = result.figures.get("heap_slope")
     fits = []
     for w in result.windows:
         after = [p for p in w.heap if p[0] >= w.start + (result.config.settle_s or 0)]

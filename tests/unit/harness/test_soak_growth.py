@@ -142,6 +142,11 @@ def test_defaults_scale_with_the_duration() -> None:
     assert short.warmup_windows == 1
     assert 100 <= short.interval_ms <= long.interval_ms <= 1000
     assert "--leak callbacks:10" in SoakConfig(leak="callbacks:10").command()
+    # the growth threshold follows what the measured noise allows at each length
+    assert short.thresholds.max_heap_slope == 5 * MB
+    assert SoakConfig(duration_s=1800).resolved().thresholds.max_heap_slope == 2 * MB
+    assert long.thresholds.max_heap_slope == 10 * MB
+    assert SoakConfig(thresholds=Thresholds(max_heap_slope=3e6)).resolved().thresholds.max_heap_slope == 3e6
 
 
 def test_faults_rotate_through_the_catalogue_for_the_whole_run() -> None:
