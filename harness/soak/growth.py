@@ -34,8 +34,9 @@ Point = tuple[float, float]  # (epoch seconds, value)
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
-    # bytes/hour, the tracked heap's growth. None: by the run (SoakConfig.resolved): 5 MB/h under
-    # 5 min (the noise of a minute), 2 MB/h longer with Python allocators traced, 10 MB/h without.
+    # bytes/hour, the tracked heap's growth. None: by the run (SoakConfig.resolved), what the
+    # measured noise allows: 5 MB/h under 5 min, 3 MB/h under 1 h, 2 MB/h from 1 h (Python
+    # allocators traced); 10 MB/h without allocator tracing.
     max_heap_slope: float | None = None
     max_heap_high_water: float = 256 * MB  # bytes, the largest tracked heap of any window
     max_rss_slope: float = 200 * MB  # bytes/hour, the loose backstop (RSS includes memray's own)
