@@ -111,7 +111,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    soak_s: float = config.getoption("--soak-duration")
     for item in items:
+        if item.get_closest_marker("soak") is not None:  # the run's length plus set-up and verdict
+            item.add_marker(pytest.mark.timeout(soak_s + 300))
         finding = _finding(item)
         if finding is not None:
             reason = f"{'/'.join(finding.ids)}: {finding.why}"

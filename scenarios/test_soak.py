@@ -25,7 +25,6 @@ async def _soak(
     request: pytest.FixtureRequest, run_dir: Path, server: ToxiproxyServer, **changes: object
 ) -> SoakResult:
     duration: float = request.config.getoption("--soak-duration")
-    request.node.add_marker(pytest.mark.timeout(duration + 240))
     config = SoakConfig(duration_s=duration, seed=request.config.getoption("--chaos-seed") or 1, **changes)  # type: ignore[arg-type]
     result = await SoakRun(
         config, run_dir / request.node.name, toxiproxy_url=server.url, progress=print

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import statistics
 from collections import abc
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -175,8 +176,9 @@ def write(result: SoakResult) -> None:
     rss_fit: list[tuple[Point, Point]] = []
     steady_rss = [p for p in result.series["rss"] if p[0] >= result.steady_from]
     if rss_slope is not None and steady_rss:
-        base = min(v for _, v in steady_rss[: max(1, len(steady_rss) // 10)])
         t_a, t_b = steady_rss[0][0], steady_rss[-1][0]
+        # the fit's intercept: the median offset of the points from the slope (Theil-Sen's own)
+        base = statistics.median(v - rss_slope.per_hour * (t - t_a) / 3600 for t, v in steady_rss)
         rss_fit = [((t_a, base), (t_b, base + rss_slope.per_hour * (t_b - t_a) / 3600))]
     process = chart(
         "client process (psutil)",
