@@ -134,8 +134,12 @@ def write_index(run_dir: Path) -> None:
         verdicts: list[dict[str, Any]] = json.loads((scenario / "verdicts.json").read_text())
         ok = all(v["ok"] for v in verdicts)
         failed = ", ".join(v["name"] for v in verdicts if not v["ok"])
+        status = "PASS" if ok else "FAIL"
+        soak = scenario / "soak.json"
+        if not ok and soak.is_file() and json.loads(soak.read_text())["config"].get("leak"):
+            status = "FAIL (a deliberate leak, caught)"  # the detector's positive control
         rows.append(
-            f'<tr><td>{"PASS" if ok else "FAIL"}</td><td><a href="{scenario.name}/index.html">'
+            f'<tr><td>{status}</td><td><a href="{scenario.name}/index.html">'
             f"{html.escape(scenario.name)}</a></td><td>{html.escape(failed)}</td></tr>"
         )
     page = f"""<!doctype html><meta charset="utf-8"><title>chaos run {run_dir.name}</title>

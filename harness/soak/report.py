@@ -194,6 +194,8 @@ def write(result: SoakResult) -> None:
         unit="",
     )
     status = "PASS" if result.ok else "FAIL"
+    if not result.ok and result.config.leak:
+        status = "FAIL (a deliberate leak: the detector caught it)"
     rows = "".join(
         f"<tr><td>{'PASS' if v.ok else 'FAIL'}</td><td>{html.escape(v.name)}</td><td>{html.escape(v.detail)}</td></tr>"
         for v in result.verdicts
