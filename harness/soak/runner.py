@@ -203,7 +203,7 @@ class SoakRun:
     async def _wait(self, client: SoakClient, tasks: list[asyncio.Task[Any]]) -> None:
         """Until the duration is over, saying how it goes. A failed helper task ends the run (the
         harness's fault); a client process that dies ends it too, and fails it (``client_alive``)."""
-        every = max(10.0, self.config.duration_s / 20)
+        every = min(600.0, max(10.0, self.config.duration_s / 20))  # a line at least every 10 min
         end = self.started + self.config.duration_s
         next_status = self.started + every
         while (left := end - time.time()) > 0:
