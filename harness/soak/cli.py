@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import random
 import re
+import signal
 import sys
 import time
 from pathlib import Path
@@ -20,6 +21,7 @@ from pathlib import Path
 from ..errors import HarnessError
 from .config import CLIENTS, SoakConfig
 from .growth import Thresholds
+from .report import SoakResult
 from .runner import SoakRun
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -107,8 +109,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--max-rss-slope",
         type=size,
-        default=DEFAULTS.max_rss_slope,
-        help="RSS growth per hour, the backstop (default 200MB)",
+        default=None,
+        help="RSS growth per hour, the backstop (default 1GB under 10 min, 200MB under 1 h, then 64MB)",
     )
     return p
 
@@ -132,6 +134,22 @@ def config_from(args: argparse.Namespace) -> SoakConfig:
     )
 
 
+async def _run(run: SoakRun) -> SoakResult:
+    """The soak, where the first Ctrl-C or SIGTERM ends it early but still judged and reported
+    (a second one interrupts for good)."""
+    loop = asyncio.get_running_loop()
+
+    def stop() -> None:
+        print("soak: stop asked: ending the run, then the verdict (again to abort)", flush=True)
+        run.request_stop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop)
+    return await run.run()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.rate <= 0:
@@ -147,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     try:
-        result = asyncio.run(SoakRun(config, out, progress=lambda line: print(line, flush=True)).run())
+        result = asyncio.run(_run(SoakRun(config, out, progress=lambda line: print(line, flush=True))))
     except (HarnessError, RuntimeError, OSError) as exc:
         print(f"soak: could not run: {exc}", file=sys.stderr)
         return 3

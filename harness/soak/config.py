@@ -51,9 +51,12 @@ class SoakConfig:
         slope = self.thresholds.max_heap_slope
         if slope is None:  # what the measured noise allows (README, "Soak": sensitivity)
             slope = 10 * MB if not pyalloc else 5 * MB if d < 300 else 3 * MB if d < 3600 else 2 * MB
+        rss = self.thresholds.max_rss_slope
+        if rss is None:
+            rss = 1000 * MB if d < 600 else 200 * MB if d < 3600 else 64 * MB
         return replace(
             self,
-            thresholds=replace(self.thresholds, max_heap_slope=slope),
+            thresholds=replace(self.thresholds, max_heap_slope=slope, max_rss_slope=rss),
             window_s=window,
             warmup_s=self.warmup_s if self.warmup_s is not None else window,
             pyalloc=pyalloc,

@@ -44,6 +44,8 @@ class SoakResult:
 
     def summary(self) -> str:
         lines = [f"soak {'PASS' if self.ok else 'FAIL'}: {self.directory / 'index.html'}"]
+        if "stopped_early_s" in self.figures:
+            lines.append(f"  stopped early after {self.figures['stopped_early_s']:.0f} s, as asked")
         lines += [f"  {'ok  ' if v.ok else 'FAIL'} {v.name}: {v.detail}" for v in self.verdicts]
         f = self.figures
         if f.get("received_msgs_per_s") is not None:
@@ -228,6 +230,7 @@ def write(result: SoakResult) -> None:
 ({"Python allocators traced" if c.pyalloc else "malloc level"}, snapshots every {c.interval_ms} ms) &middot;
 faults {"every " + format(c.fault_every_s, ".0f") + " s" if c.faults else "off"} &middot; warm-up {c.warmup_s:.0f} s (grey)</p>
 <p>{_figures_line(result.figures)}</p>
+{f"<p><b>Stopped early</b> after {result.figures['stopped_early_s']:.0f} s of {c.duration_s:.0f} s, as asked: the verdicts judge what ran.</p>" if "stopped_early_s" in result.figures else ""}
 <h2>Memory over time</h2>
 <p>Red: faults (bands while a fault stands); ticks at the bottom: the client's hub states (green connected, orange otherwise).</p>
 {memory}<br>{process}<br>{counts}

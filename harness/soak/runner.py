@@ -90,6 +90,13 @@ class SoakRun:
         self._reads: list[asyncio.Task[None]] = []
         self.started = 0.0
         self.died: float | None = None  # when the client process exited on its own
+        self.stop_requested = False  # set by request_stop(): end now, and still judge and report
+        self.stopped_early: float | None = None
+
+    def request_stop(self) -> None:
+        """End the run at the next second and judge what ran (the CLI's Ctrl-C and SIGTERM: a CI
+        job cancelled or timing out still leaves its report)."""
+        self.stop_requested = True
 
     # -- the run --------------------------------------------------------------------------------
 
@@ -210,6 +217,12 @@ class SoakRun:
             done = [t for t in tasks if t.done() and not t.cancelled() and t.exception() is not None]
             if done:
                 raise RuntimeError(f"soak helper failed: {done[0].exception()!r}")
+            if self.stop_requested:
+                self.stopped_early = time.time() - self.started
+                self.progress(
+                    f"soak: stopping early after {self.stopped_early:.0f} s, as asked; judging what ran"
+                )
+                return
             if not client.process.running:
                 self.died = time.time()
                 self.progress(f"soak: the client process exited after {self.died - self.started:.0f} s")
@@ -345,6 +358,8 @@ class SoakRun:
                 self.directory / "growth-flamegraph.html",
             )
             flame = (worst.index, error)
+        if self.stopped_early is not None:
+            figures["stopped_early_s"] = self.stopped_early
         result = report.SoakResult(
             config=config,
             command=self.asked.command(),

@@ -148,6 +148,11 @@ def test_defaults_scale_with_the_duration() -> None:
     assert SoakConfig(duration_s=5.5 * 3600).resolved().thresholds.max_heap_slope == 2 * MB
     assert long.thresholds.max_heap_slope == 10 * MB
     assert SoakConfig(thresholds=Thresholds(max_heap_slope=3e6)).resolved().thresholds.max_heap_slope == 3e6
+    assert [SoakConfig(duration_s=d).resolved().thresholds.max_rss_slope for d in (60, 1800, 86400)] == [
+        1000 * MB,
+        200 * MB,
+        64 * MB,
+    ]
 
 
 def test_faults_rotate_through_the_catalogue_for_the_whole_run() -> None:
