@@ -167,9 +167,14 @@ class ClientDriver:
         self._own_tasks = {asyncio.current_task()}
         self.loop = loop
         await self.prepare()
-        from memory_agent import MemoryAgent  # beside this file
-
-        memory = MemoryAgent.from_environment(emit)
+        memory = None
+        if os.environ.get("FAULTLINE_MEMRAY_DIR"):  # a soak tracks this client
+            try:
+                from memory_agent import MemoryAgent  # beside this file
+            except ImportError as exc:  # this file copied alone into someone's driver
+                emit("memory_error", error=f"memory_agent.py not found beside client_driver.py: {exc}")
+            else:
+                memory = MemoryAgent.from_environment(emit)
         if memory is not None:
             self._own_tasks.add(memory.start(loop))
         # Watching runs in a thread, not in the client's loop: a task waking the loop every few ms

@@ -98,7 +98,7 @@ def parser() -> argparse.ArgumentParser:
         "--max-slope",
         type=size,
         default=None,
-        help="heap growth allowed per hour (default 5MB under 5 min, 3MB under 1 h, then 2MB; see README)",
+        help="heap growth allowed per hour (default 10MB under 5 min, 3MB under 1 h, then 2MB; see README)",
     )
     p.add_argument(
         "--max-heap",
