@@ -25,6 +25,7 @@ from client_driver import KINDS, ClientDriver, emit, run
 
 from client import ClientError, GatewayTokens, RealtimeClient
 from harness.chaos import client_config
+from harness.soak.cli import leak, size  # the soak's own parsing of --leak
 
 
 class ReferenceDriver(ClientDriver):
@@ -43,15 +44,15 @@ class ReferenceDriver(ClientDriver):
             current = getattr(config, name)
             changes[name] = type(current)(**value) if dataclasses.is_dataclass(current) else value
         config = dataclasses.replace(config, **changes)
-        leak, _, amount = (args.leak or "none:0").partition(":")
-        if leak == "callbacks":  # the review's client: no bound on its callback storage
+        mode, _, amount = (args.leak or "none:0").partition(":")
+        if mode == "callbacks":  # the review's client: no bound on its callback storage
             config = dataclasses.replace(
                 config, callbacks=dataclasses.replace(config.callbacks, max_per_kind=2**62)
             )
         self.client = RealtimeClient(config, GatewayTokens(args.base, "sim", "sim-api-key-0001"))
-        on_message = {"callbacks": self._leak_callbacks, "bytes": self._leak_bytes}.get(leak, self._count)
-        self.leak_every = max(1, int(amount)) if leak == "callbacks" else 0
-        self.leak_rate = parse_size(amount) / 3600 if leak == "bytes" else 0.0
+        on_message = {"callbacks": self._leak_callbacks, "bytes": self._leak_bytes}.get(mode, self._count)
+        self.leak_every = max(1, int(amount)) if mode == "callbacks" else 0
+        self.leak_rate = size(amount) / 3600 if mode == "bytes" else 0.0
         self.leaked, self.owed, self.last = [], 0.0, time.monotonic()
         for kind in KINDS:
             self.client.on(kind, on_message)
@@ -114,33 +115,14 @@ class ReferenceDriver(ClientDriver):
         }
 
 
-def parse_size(text):
-    """``5M`` -> 5e6; suffixes k, M, G (decimal), an optional trailing B."""
-    text = text.strip().rstrip("Bb")
-    scale = {"k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9}.get(text[-1:], 1.0)
-    return float(text[:-1] if scale != 1.0 else text) * scale
-
-
 def main():
     parser = argparse.ArgumentParser(description="Drive the reference client over JSON lines.")
     for flag in ("--base", "--user-hub", "--market-hub"):
         parser.add_argument(flag, required=True)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--config", default="{}", help="ClientConfig changes as JSON (policies as objects)")
-    parser.add_argument("--leak", default=None, help="callbacks:N or bytes:RATE (per hour): leak on purpose")
+    parser.add_argument("--leak", type=leak, help="callbacks:N or bytes:RATE (per hour): leak on purpose")
     args = parser.parse_args()
-    if args.leak is not None:
-        kind, _, amount = args.leak.partition(":")
-        try:
-            ok = kind in ("callbacks", "bytes") and (
-                int(amount) > 0 if kind == "callbacks" else parse_size(amount) > 0
-            )
-        except ValueError:
-            ok = False
-        if not ok:
-            parser.error(
-                f"--leak {args.leak!r}: expected callbacks:N (N >= 1) or bytes:RATE (e.g. bytes:5M, per hour)"
-            )
     run(ReferenceDriver(args))
 
 
