@@ -28,6 +28,7 @@ from .config import DispatchPolicy
 from .metrics import Metrics
 
 DOM_RESET = 6
+RESYNCING = "depth resynchronising: increment before the new snapshot dropped"
 SAMPLE_EVERY = 16  # dispatch delay is sampled, not measured for every event
 MARKET_KINDS = {"GatewayQuote": "quote", "GatewayTrade": "trade", "GatewayDepth": "depth"}
 USER_KINDS = {
@@ -220,16 +221,22 @@ class Dispatcher:
         key = event.key or ""
         if key in self._resyncing:
             if not _is_snapshot(event.data):
-                self.metrics.count("depth_dropped")
+                self._drop_while_resyncing(key)
                 return False
             self._resyncing.discard(key)
         while self._waiting["depth"] >= self.policy.depth_queue:
             oldest = next(e for e in self._market if e.kind == "depth")
             self._purge_depth(oldest.key or "")
             if key in self._resyncing:
-                self.metrics.count("depth_dropped")
+                self._drop_while_resyncing(key)
                 return False
         return True
+
+    def _drop_while_resyncing(self, key: str) -> None:
+        """An increment of a contract waiting for its fresh snapshot is useless (the book it applies
+        to was thrown away): dropped, and reported like every other drop."""
+        self.metrics.count("depth_dropped")
+        self._gaps[(key, "GatewayDepth", RESYNCING)] += 1
 
     def _purge_depth(self, key: str) -> None:
         kept: deque[Event] = deque()

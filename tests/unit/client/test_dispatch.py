@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from client.callbacks import CallbackRegistry, Event
 from client.config import CallbackPolicy, DispatchPolicy
-from client.dispatch import Dispatcher
+from client.dispatch import RESYNCING, Dispatcher
 from client.metrics import Metrics
 
 
@@ -56,10 +59,51 @@ async def test_a_full_depth_queue_resyncs_the_contract_and_waits_for_its_snapsho
     market(dispatcher, "GatewayDepth", "A", [{"type": 6}, {"type": 1}])  # the snapshot: accepted
     events = drain(dispatcher)
     assert resynced == ["A"]
-    gaps = [e for e in events if e.kind == "gap"]
-    assert [(g.key, g.data["dropped"]) for g in gaps] == [("A", 3)]
+    gaps = sorted((e.key, e.data["cause"], e.data["dropped"]) for e in events if e.kind == "gap")
+    assert gaps == [
+        ("A", "depth queue full: resubscribed for a new snapshot", 3),
+        ("A", RESYNCING, 1),  # the increment that came before A's new snapshot is reported too
+    ]
     assert [(e.key, e.data[0]["type"]) for e in events if e.kind == "depth"] == [("B", 1), ("A", 6)]
     assert metrics.counters["depth_dropped"] == 4
+
+
+offers = st.lists(
+    st.tuples(
+        st.sampled_from(["GatewayDepth", "GatewayTrade", "GatewayQuote"]),
+        st.sampled_from(["A", "B", "C"]),
+        st.booleans(),  # a depth snapshot (DOM reset first) or an increment
+        st.sampled_from([0, 0, 0, 1, 3]),  # events dispatched before the next offer: mostly none
+    ),
+    max_size=200,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(offers)
+def test_every_market_drop_is_reported_in_a_gap(steps: list[tuple[str, str, bool, int]]) -> None:
+    """R5/R15's invariant: whatever arrives in whatever order, the drops the counters count are the
+    drops the ``gap`` events report (coalesced quotes are replaced, not lost, and are not drops)."""
+
+    async def run() -> tuple[dict[str, int], dict[str, int]]:
+        dispatcher, metrics, _ = make(DispatchPolicy(trade_queue=3, depth_queue=3))
+        reported = {"GatewayDepth": 0, "GatewayTrade": 0}
+        for n, (target, key, snapshot, dispatched) in enumerate(steps):
+            data = [{"type": 6}, {"type": 1}] if snapshot else [{"type": 1}]
+            market(dispatcher, target, key, data if target == "GatewayDepth" else {"n": n})
+            for _ in range(dispatched):
+                if (event := dispatcher._next()) is not None and event.kind == "gap":
+                    reported[event.data["target"]] += event.data["dropped"]
+        for event in drain(dispatcher):
+            if event.kind == "gap":
+                reported[event.data["target"]] += event.data["dropped"]
+        return reported, {
+            "GatewayDepth": metrics.counters["depth_dropped"],
+            "GatewayTrade": metrics.counters["trades_dropped"],
+        }
+
+    reported, counted = asyncio.run(run())
+    assert reported == counted
 
 
 async def test_a_full_trade_queue_drops_the_oldest_and_says_so() -> None:
