@@ -4,7 +4,8 @@
   ``allow_reconnect``), as a restarting or rejecting ASP.NET Core server does;
 - ``server_abort``: the hub drops every connection's TCP without a Close (``reset`` for an RST);
 - ``expire_tokens``: every issued token expires now, so reconnects need a fresh one;
-- ``burst``: the market streams run ``factor`` times faster for ``duration`` seconds.
+- ``burst``: the market streams run ``factor`` times faster for ``duration`` seconds (a step's
+  ``duration_s`` ends it too, so the scenario's clock knows when the flood is over).
 """
 
 from __future__ import annotations
@@ -41,6 +42,13 @@ async def _post(url: str, body: dict[str, Any] | None = None) -> Any:
         if response.status >= 400:
             raise RuntimeError(f"control API {url}: {response.status} {reply}")
         return reply
+
+
+async def _delete(url: str, what: str) -> None:
+    timeout = aiohttp.ClientTimeout(total=5)
+    async with aiohttp.ClientSession(timeout=timeout) as http, http.delete(url) as response:
+        if response.status >= 400:
+            raise RuntimeError(f"control API: {what}: {response.status} {await response.text()}")
 
 
 async def _open_connections(control_url: str, hub: str) -> list[str]:
@@ -92,6 +100,10 @@ class Burst(ServerFault):
         body = {"factor": self.params.get("factor", 20), "duration": self.params.get("duration", 2)}
         await _post(f"{control_url}/_sim/market/bursts", body)
 
+    async def clear(self, control_url: str, hub: str) -> None:
+        """Ends every burst (the profile's too: the control API has no per-burst delete)."""
+        await _delete(f"{control_url}/_sim/market/bursts", "ending the bursts")
+
 
 class SimulatorFault(ServerFault):
     """``server:<name>``: any of the simulator's own faults (``GET /_sim/faults/types``: stop_pings,
@@ -112,15 +124,8 @@ class SimulatorFault(ServerFault):
 
     async def clear(self, control_url: str, hub: str) -> None:
         fault_id = self._ids.pop(hub, None)
-        if fault_id is None:
-            return
-        timeout = aiohttp.ClientTimeout(total=5)
-        async with (
-            aiohttp.ClientSession(timeout=timeout) as http,
-            http.delete(f"{control_url}/_sim/faults/{fault_id}") as response,
-        ):
-            if response.status >= 400:
-                raise RuntimeError(f"control API: clearing fault {fault_id}: {response.status}")
+        if fault_id is not None:
+            await _delete(f"{control_url}/_sim/faults/{fault_id}", f"clearing fault {fault_id}")
 
 
 def server_fault(name: str, params: dict[str, Any]) -> ServerFault:
