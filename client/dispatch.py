@@ -12,7 +12,8 @@ order in a second queue, where:
 - user events are never dropped: a full user queue makes the user hub's reader wait.
 
 Every drop is counted, and reported to ``gap`` callbacks (one event per contract and cause, per
-dispatch round), as is a jump in a stream's ``seq`` header: loss is never silent.
+dispatch round, naming the dropped messages' ``seq`` ranges when the server numbers them), as is a
+jump in a stream's ``seq`` header: loss is never silent.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from .metrics import Metrics
 
 DOM_RESET = 6
 RESYNCING = "depth resynchronising: increment before the new snapshot dropped"
+MAX_RANGES = 256  # seq ranges kept per gap event: a stalled dispatcher must not grow them unbounded
 SAMPLE_EVERY = 16  # dispatch delay is sampled, not measured for every event
 MARKET_KINDS = {"GatewayQuote": "quote", "GatewayTrade": "trade", "GatewayDepth": "depth"}
 USER_KINDS = {
@@ -59,6 +61,7 @@ class Dispatcher:
         self._waiting = Counter[str]()  # trades and depth waiting
         self._resyncing: set[str] = set()
         self._gaps: Counter[tuple[str | None, str, str]] = Counter()  # (key, target, cause) -> dropped
+        self._gap_ranges: dict[tuple[str | None, str, str], list[list[int]]] = {}  # their seq runs
         self._seq_gaps: deque[Event] = deque()
         self._last_seq: dict[tuple[str, str | None], int] = {}
         self._ready = asyncio.Event()
@@ -221,29 +224,41 @@ class Dispatcher:
         key = event.key or ""
         if key in self._resyncing:
             if not _is_snapshot(event.data):
-                self._drop_while_resyncing(key)
+                self._drop_while_resyncing(event)
                 return False
             self._resyncing.discard(key)
         while self._waiting["depth"] >= self.policy.depth_queue:
             oldest = next(e for e in self._market if e.kind == "depth")
             self._purge_depth(oldest.key or "")
             if key in self._resyncing:
-                self._drop_while_resyncing(key)
+                self._drop_while_resyncing(event)
                 return False
         return True
 
-    def _drop_while_resyncing(self, key: str) -> None:
+    def _drop_while_resyncing(self, event: Event) -> None:
         """An increment of a contract waiting for its fresh snapshot is useless (the book it applies
         to was thrown away): dropped, and reported like every other drop."""
         self.metrics.count("depth_dropped")
-        self._gaps[(key, "GatewayDepth", RESYNCING)] += 1
+        self._note_drop((event.key, "GatewayDepth", RESYNCING), event.seq)
+
+    def _note_drop(self, gap: tuple[str | None, str, str], seq: int | None) -> None:
+        self._gaps[gap] += 1
+        if seq is None:
+            return
+        ranges = self._gap_ranges.setdefault(gap, [])
+        if ranges and ranges[-1][1] + 1 == seq:
+            ranges[-1][1] = seq
+        elif len(ranges) < MAX_RANGES:
+            ranges.append([seq, seq])
 
     def _purge_depth(self, key: str) -> None:
         kept: deque[Event] = deque()
         dropped = 0
+        gap = (key, "GatewayDepth", "depth queue full: resubscribed for a new snapshot")
         for item in self._market:
             if item.kind == "depth" and item.key == key:
                 dropped += 1
+                self._note_drop(gap, item.seq)
             else:
                 kept.append(item)
         self._market.clear()  # in place: the dispatch loop holds this deque
@@ -251,7 +266,6 @@ class Dispatcher:
         self._waiting["depth"] -= dropped
         self.metrics.count("depth_dropped", dropped)
         self.metrics.count("depth_resyncs")
-        self._gaps[(key, "GatewayDepth", "depth queue full: resubscribed for a new snapshot")] += dropped
         self._resyncing.add(key)
         self.resync_depth(key)
 
@@ -261,7 +275,9 @@ class Dispatcher:
                 del self._market[index]
                 self._waiting["trade"] -= 1
                 self.metrics.count("trades_dropped")
-                self._gaps[(item.key, "GatewayTrade", "trade queue full: oldest trade dropped")] += 1
+                self._note_drop(
+                    (item.key, "GatewayTrade", "trade queue full: oldest trade dropped"), item.seq
+                )
                 return
 
     # -- the dispatching side -------------------------------------------------------------------
@@ -305,9 +321,12 @@ class Dispatcher:
         if self._seq_gaps:
             return self._seq_gaps.popleft()
         if self._gaps:
-            (key, target, cause), dropped = self._gaps.popitem()
-            now = asyncio.get_running_loop().time()
-            return Event("gap", key, {"cause": cause, "target": target, "dropped": dropped}, now)
+            gap, dropped = self._gaps.popitem()
+            key, target, cause = gap
+            data: dict[str, Any] = {"cause": cause, "target": target, "dropped": dropped}
+            if (ranges := self._gap_ranges.pop(gap, None)) is not None:
+                data["ranges"] = ranges  # inclusive [first, last] seq runs; fewer than dropped if capped
+            return Event("gap", key, data, asyncio.get_running_loop().time())
         if self._user:
             event = self._user.popleft()
             if len(self._user) < self.policy.user_queue:

@@ -39,8 +39,9 @@ def _end(history: RunHistory) -> float:
 def no_silent_loss(history: RunHistory, *, settle_s: float = 1.0) -> Verdict:
     """Every stream message the server sent to the client (up to ``settle_s`` before the end) was
     observed, or the client reported it lost: a ``seq`` gap covering it, or a queue drop for its
-    stream; quotes the client coalesced (a counter) count as handled. For a client that does not
-    expose ``seq``, each stream's received count must reach its sent count."""
+    stream (exactly, when the drop names its ``seq`` ranges; else by count); quotes the client
+    coalesced (a counter) count as handled. For a client that does not expose ``seq``, each
+    stream's received count must reach its sent count."""
     end = _end(history) - settle_s
     sent = {
         (e["target"], e["key"], e["seq"])
@@ -59,7 +60,9 @@ def no_silent_loss(history: RunHistory, *, settle_s: float = 1.0) -> Verdict:
         if data.get("cause") == "seq":
             covered |= {(data["target"], gap["key"], n) for n in range(data["after"] + 1, data["before"])}
         elif data.get("target"):
-            allowance[(data["target"], gap["key"])] += int(data.get("dropped", 0))
+            named = {n for first, last in data.get("ranges", ()) for n in range(first, last + 1)}
+            covered |= {(data["target"], gap["key"], n) for n in named}
+            allowance[(data["target"], gap["key"])] += max(0, int(data.get("dropped", 0)) - len(named))
     coalesced = max(
         (e["counters"].get("quotes_coalesced", 0) for e in history.client_events("metrics")), default=0
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from typing import Any
 
 from hypothesis import given, settings
@@ -83,27 +84,45 @@ offers = st.lists(
 @given(offers)
 def test_every_market_drop_is_reported_in_a_gap(steps: list[tuple[str, str, bool, int]]) -> None:
     """R5/R15's invariant: whatever arrives in whatever order, the drops the counters count are the
-    drops the ``gap`` events report (coalesced quotes are replaced, not lost, and are not drops)."""
+    drops the ``gap`` events report, and every trade and depth message is either dispatched or
+    named (by its ``seq``) in exactly one gap (quotes are coalesced: replaced, not dropped)."""
+    kinds = {"trade": "GatewayTrade", "depth": "GatewayDepth"}
 
-    async def run() -> tuple[dict[str, int], dict[str, int]]:
+    async def run() -> None:
         dispatcher, metrics, _ = make(DispatchPolicy(trade_queue=3, depth_queue=3))
-        reported = {"GatewayDepth": 0, "GatewayTrade": 0}
-        for n, (target, key, snapshot, dispatched) in enumerate(steps):
+        offered: set[tuple[str, str, int]] = set()
+        last: Counter[tuple[str, str]] = Counter()
+        events: list[Event] = []
+        for target, key, snapshot, dispatched in steps:
+            last[(target, key)] += 1  # each stream numbered from 1, no jumps: no seq gaps
+            seq = last[(target, key)]
             data = [{"type": 6}, {"type": 1}] if snapshot else [{"type": 1}]
-            market(dispatcher, target, key, data if target == "GatewayDepth" else {"n": n})
-            for _ in range(dispatched):
-                if (event := dispatcher._next()) is not None and event.kind == "gap":
-                    reported[event.data["target"]] += event.data["dropped"]
-        for event in drain(dispatcher):
-            if event.kind == "gap":
-                reported[event.data["target"]] += event.data["dropped"]
-        return reported, {
-            "GatewayDepth": metrics.counters["depth_dropped"],
-            "GatewayTrade": metrics.counters["trades_dropped"],
-        }
+            market(dispatcher, target, key, data if target == "GatewayDepth" else {"n": seq}, seq)
+            if target != "GatewayQuote":
+                offered.add((target, key, seq))
+            events += [e for _ in range(dispatched) if (e := dispatcher._next()) is not None]
+        events += drain(dispatcher)
+        gaps = [e.data for e in events if e.kind == "gap"]
+        reported = Counter[str]()
+        for gap in gaps:
+            reported[gap["target"]] += gap["dropped"]
+        assert reported == +Counter(
+            {
+                "GatewayDepth": metrics.counters["depth_dropped"],
+                "GatewayTrade": metrics.counters["trades_dropped"],
+            }
+        )
+        named = [
+            (e.data["target"], e.key, n)
+            for e in events
+            if e.kind == "gap"
+            for first, last_seq in e.data["ranges"]
+            for n in range(first, last_seq + 1)
+        ]
+        delivered = [(kinds[e.kind], e.key, e.seq) for e in events if e.kind in kinds]
+        assert sorted(named + delivered) == sorted(offered)  # each once: none lost, none twice
 
-    reported, counted = asyncio.run(run())
-    assert reported == counted
+    asyncio.run(run())
 
 
 async def test_a_full_trade_queue_drops_the_oldest_and_says_so() -> None:

@@ -72,6 +72,27 @@ def test_no_silent_loss_counts_coalesced_quotes_and_queue_drops_as_reported() ->
     assert not checks.no_silent_loss(history(server=sent(range(1, 6)), client=[*seen([1, 4, 5]), drop])).ok
 
 
+def test_no_silent_loss_holds_a_drop_that_names_its_seqs_to_those_seqs() -> None:
+    def drop(ranges: list[list[int]], dropped: int) -> dict[str, Any]:
+        data = {"cause": "depth queue full", "target": Q, "dropped": dropped, "ranges": ranges}
+        return {"t": 2.0, "kind": "gap", "key": "C", "data": data}
+
+    assert checks.no_silent_loss(
+        history(server=sent(range(1, 8)), client=[*seen([1, 5, 6, 7]), drop([[2, 4]], 3)])
+    ).ok
+    # Three dropped, but the drop names 5-7 (seen anyway), not the missing 2-4: a count would have
+    # passed this (the CI run that found the reference client's unreported resync drops was one).
+    verdict = checks.no_silent_loss(
+        history(server=sent(range(1, 11)), client=[*seen([1, 5, 6, 7, 8, 9, 10]), drop([[5, 7]], 3)])
+    )
+    assert not verdict.ok
+    assert "GatewayQuote/C': 3" in verdict.detail
+    # Ranges capped by the client (fewer seqs than dropped): the rest counts as before.
+    assert checks.no_silent_loss(
+        history(server=sent(range(1, 8)), client=[*seen([1, 5, 6, 7]), drop([[2, 2]], 3)])
+    ).ok
+
+
 def test_no_silent_loss_ignores_the_last_second_and_refuses_an_empty_run() -> None:
     assert (
         checks.no_silent_loss(history(server=sent(range(1, 4), t=9.5), client=[])).ok is False
