@@ -50,7 +50,7 @@ class SoakConfig:
         pyalloc = self.pyalloc if self.pyalloc is not None else d <= 6 * 3600
         slope = self.thresholds.max_heap_slope
         if slope is None:  # what the measured noise allows (README, "Soak": sensitivity)
-            slope = 10 * MB if not pyalloc else 10 * MB if d < 300 else 3 * MB if d < 3600 else 2 * MB
+            slope = 10 * MB if not pyalloc or d < 300 else 3 * MB if d < 3600 else 2 * MB
         rss = self.thresholds.max_rss_slope
         if rss is None:
             rss = 1000 * MB if d < 600 else 200 * MB if d < 3600 else 64 * MB
