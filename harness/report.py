@@ -15,8 +15,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from .checks import Verdict
 from .run_history import RunHistory
+from .verdicts import Verdict, overall
 
 STATE_COLOURS = {
     "connected": "#3a3",
@@ -104,17 +104,23 @@ def write_scenario(
     history.save(directory / "history.jsonl")
     (directory / "verdicts.json").write_text(json.dumps([v.to_json() for v in verdicts], indent=2))
     rows = "".join(
-        f"<tr><td>{'PASS' if v.ok else 'FAIL'}</td><td>{html.escape(v.name)}</td><td>{html.escape(v.detail)}</td></tr>"
+        f"<tr><td>{v.status.upper()}</td><td>{html.escape(v.name)}</td><td>{html.escape(v.detail)}</td></tr>"
         for v in verdicts
     )
-    status = "PASS" if all(v.ok for v in verdicts) else "FAIL"
-    finding = history.meta.get("finding")
+    status = overall(verdicts).upper()
+    judged = history.meta.get("findings")
     known = ""
-    if finding and status == "FAIL":
-        ids = "/".join(finding["ids"])
-        if history.meta.get("finding_reproduced"):
+    if judged:
+        ids = "/".join(f["id"] for f in judged["claims"])
+        if judged["status"] == "reproduced":
             status = f"FINDING {ids} REPRODUCED"
-        known = f"<p><b>Known finding {html.escape(ids)}</b>: {html.escape(finding['why'])}</p>"
+        elif judged["status"] == "error":
+            status = f"ERROR (findings {ids} not as claimed)"
+        known = "".join(
+            f"<p><b>{html.escape(f['id'])} ({html.escape(f['expect'])})</b>: {html.escape(f['mechanism'])} "
+            f"<i>verdicts: {html.escape(', '.join(f['verdicts']))}</i></p>"
+            for f in judged["claims"]
+        ) + "".join(f"<p><b>Not as claimed</b>: {html.escape(p)}</p>" for p in judged["problems"])
     page = f"""<!doctype html><meta charset="utf-8"><title>{html.escape(name)}: {status}</title>
 <style>body{{font-family:sans-serif;margin:2em}} td{{padding:2px 8px}} code{{background:#eee;padding:2px}}</style>
 <h1>{html.escape(name)}: {status}</h1>
@@ -131,12 +137,12 @@ def write_scenario(
 def write_index(run_dir: Path) -> None:
     rows = []
     for scenario in sorted(p for p in run_dir.iterdir() if (p / "verdicts.json").is_file()):
-        verdicts: list[dict[str, Any]] = json.loads((scenario / "verdicts.json").read_text())
-        ok = all(v["ok"] for v in verdicts)
-        failed = ", ".join(v["name"] for v in verdicts if not v["ok"])
-        status = "PASS" if ok else "FAIL"
+        rows_json: list[dict[str, Any]] = json.loads((scenario / "verdicts.json").read_text())
+        verdicts = [Verdict.from_json(row) for row in rows_json]
+        status = overall(verdicts).upper()
+        failed = ", ".join(f"{v.name} ({v.status})" for v in verdicts if v.ok is not True)
         soak = scenario / "soak.json"
-        if not ok and soak.is_file() and json.loads(soak.read_text())["config"].get("leak"):
+        if status == "FAIL" and soak.is_file() and json.loads(soak.read_text())["config"].get("leak"):
             status = "FAIL (a deliberate leak, caught)"  # the detector's positive control
         rows.append(
             f'<tr><td>{status}</td><td><a href="{scenario.name}/index.html">'

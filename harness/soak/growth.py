@@ -24,7 +24,7 @@ import statistics
 from collections import abc
 from dataclasses import dataclass, field
 
-from ..checks import Verdict
+from ..verdicts import Verdict
 
 HOUR = 3600.0
 MB = 1e6
@@ -147,12 +147,13 @@ def floor_growth(points: abc.Sequence[Point], k: int = 10) -> tuple[float, float
 
 def count_bounded(name: str, points: abc.Sequence[Point], tolerance: int) -> Verdict:
     """A count (tasks, callbacks, queued items) whose floor must not climb over the run."""
-    if not points:
-        return Verdict(name, True, "not reported by this client (not judged)")
+    if not points:  # the client does not count this: unknown, never a pass
+        return Verdict.unknown(name, "not reported by this client")
     grown = floor_growth(points)
     top = max(v for _, v in points)
     if grown is None:
-        return Verdict(name, True, f"too few samples ({len(points)}) to judge; max {top:.0f}")
+        detail = f"too few samples ({len(points)}) to judge: nothing was tested; max {top:.0f}"
+        return Verdict(name, False, detail)
     first, last = grown
     allowed = first + max(tolerance, 0.1 * first)
     return Verdict(

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ..checks import Verdict
+from ..verdicts import Status, Verdict, overall
 from .config import SoakConfig
 from .growth import MB, Point, Slope, Window
 
@@ -39,14 +39,19 @@ class SoakResult:
     flamegraph: tuple[int, str | None] | None
 
     @property
+    def status(self) -> Status:
+        """fail if a verdict failed; unknown if none failed but the client could not say for some."""
+        return overall(self.verdicts)
+
+    @property
     def ok(self) -> bool:
-        return all(v.ok for v in self.verdicts)
+        return self.status == "pass"
 
     def summary(self) -> str:
-        lines = [f"soak {'PASS' if self.ok else 'FAIL'}: {self.directory / 'index.html'}"]
+        lines = [f"soak {self.status.upper()}: {self.directory / 'index.html'}"]
         if "stopped_early_s" in self.figures:
             lines.append(f"  stopped early after {self.figures['stopped_early_s']:.0f} s, as asked")
-        lines += [f"  {'ok  ' if v.ok else 'FAIL'} {v.name}: {v.detail}" for v in self.verdicts]
+        lines += [f"  {v.status.upper():7} {v.name}: {v.detail}" for v in self.verdicts]
         f = self.figures
         if f.get("received_msgs_per_s") is not None:
             cpu = f.get("client_cpu_us_per_msg")
@@ -195,11 +200,11 @@ def write(result: SoakResult) -> None:
         scale=1.0,
         unit="",
     )
-    status = "PASS" if result.ok else "FAIL"
-    if not result.ok and result.config.leak:
+    status = result.status.upper()
+    if result.status == "fail" and result.config.leak:
         status = "FAIL (a deliberate leak: the detector caught it)"
     rows = "".join(
-        f"<tr><td>{'PASS' if v.ok else 'FAIL'}</td><td>{html.escape(v.name)}</td><td>{html.escape(v.detail)}</td></tr>"
+        f"<tr><td>{v.status.upper()}</td><td>{html.escape(v.name)}</td><td>{html.escape(v.detail)}</td></tr>"
         for v in result.verdicts
     )
     sites = "".join(

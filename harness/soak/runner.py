@@ -22,7 +22,6 @@ import psutil
 
 from .. import client_envs
 from ..chaos import ACCOUNT, SIMULATOR_FLAGS, THIRD_PARTY_FLAGS
-from ..checks import Verdict
 from ..driver_process import Event
 from ..load.feed import contracts, login
 from ..process_adapters import DriverAdapter
@@ -30,6 +29,7 @@ from ..processes import SimulatorProcess
 from ..run_history import RunHistory
 from ..timeline import Player
 from ..toxiproxy import Toxiproxy, ToxiproxyServer
+from ..verdicts import Verdict
 from . import capture, growth, report
 from .config import SoakConfig
 from .schedule import fault_timeline

@@ -106,7 +106,10 @@ def test_counts_must_not_climb() -> None:
     verdict = growth.count_bounded("callbacks_bounded", climbing, 8)
     assert not verdict.ok
     assert "floor" in verdict.detail
-    assert growth.count_bounded("queued_bounded", [], 8).detail.startswith("not reported")
+    unreported = growth.count_bounded("queued_bounded", [], 8)  # the client does not count it
+    assert unreported.status == "unknown"
+    assert unreported.detail.startswith("not reported")
+    assert growth.count_bounded("tasks_bounded", flat[:5], 8).failed  # too short a run judges nothing
 
 
 def test_segments_drop_settling_and_cut_at_breaks() -> None:
