@@ -94,6 +94,11 @@ class GatewayTokens:
     def _fresh(self) -> bool:
         return self._token is not None and self.clock() < self._expires_at - self.refresh_margin_s
 
+    @property
+    def current(self) -> str | None:
+        """The token held now, if any (without refreshing it)."""
+        return self._token
+
     async def token(self) -> str:
         if self._fresh():
             assert self._token is not None

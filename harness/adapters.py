@@ -6,9 +6,14 @@ and user streams, add and remove callbacks, status, close. Every adapter records
 ``RunHistory``, which the checkers read.
 
 Callbacks cross process boundaries as *behaviours*, not functions: ``noop``, ``raise`` (always
-throws), ``sleep`` (``seconds``, a slow consumer) and ``reentrant`` (subscribes and unsubscribes
-``contract`` and registers a callback from inside the dispatch). Every adapter builds them in the
-client's own language, so one scenario drives every client.
+throws), ``sleep`` (``seconds``, a slow consumer), ``reentrant`` (subscribes and unsubscribes
+``contract`` and registers a callback from inside the dispatch) and ``owned`` (a bound method of an
+object only the client keeps: R9). Every adapter builds them in the client's own language, so one
+scenario drives every client.
+
+What an adapter cannot get from its client it leaves out, and the checks that need it say
+*unknown* (``harness/verdicts.py``): ``refresh_token`` returns None for a client with no refresh
+API; a client that does not count its callbacks reports none.
 
 ``ReferenceAdapter`` runs the reference client in-process. Clients in another interpreter (or
 language) run in their own process (``harness/process_adapters.py``); the interface is the same.
@@ -17,14 +22,18 @@ language) run in their own process (``harness/process_adapters.py``); the interf
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import time
 from collections import abc
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
-from client import ClientConfig, ClientError, Event, Handle, RealtimeClient, TokenProvider
+from client import ClientConfig, ClientError, Event, GatewayTokens, Handle, RealtimeClient, TokenProvider
 
 from .run_history import RunHistory
+
+DRIVERS = Path(__file__).resolve().parent / "drivers"
 
 TARGETS = {
     "quote": "GatewayQuote",
@@ -39,8 +48,9 @@ USER_KINDS = ("account", "order", "position", "user_trade")
 
 
 @dataclass(frozen=True, slots=True)
-class ConnectOutcome:
-    """What ``connect()`` told its caller (``ok``), in its own words, and how long it took."""
+class Outcome:
+    """What an operation (``connect()``, a token refresh) told its caller (``ok``), in its own
+    words, and how long it took."""
 
     ok: bool
     detail: str
@@ -56,7 +66,7 @@ class ClientAdapter(Protocol):
     async def start(self) -> None:
         """Get ready to connect (start the client's process, if it has one)."""
 
-    async def connect(self, timeout_s: float | None = None) -> ConnectOutcome: ...
+    async def connect(self, timeout_s: float | None = None) -> Outcome: ...
 
     async def subscribe(self, stream: str, key: Any) -> bool:
         """``stream``: quotes, trades, depth (``key`` a contract id) or user (an account id).
@@ -67,6 +77,10 @@ class ClientAdapter(Protocol):
     async def add_callback(self, kind: str, does: str = "noop", **params: Any) -> Any: ...
 
     async def remove_callback(self, handle: Any) -> None: ...
+
+    async def refresh_token(self, within_s: float | None = None) -> Outcome | None:
+        """Log in again and hand the fresh token to the client's own refresh API; None when the
+        client has none. ``within_s`` bounds the wait (a refresh that never returns is a result)."""
 
     def callback_count(self, kind: str) -> int: ...
 
@@ -97,9 +111,28 @@ class AdapterBase:
     async def _change(self, verb: str, stream: str, key: Any) -> bool:
         raise NotImplementedError
 
-    def _connected(self, outcome: ConnectOutcome) -> ConnectOutcome:
+    def _connected(self, outcome: Outcome) -> Outcome:
         self.history.observe("connect", ok=outcome.ok, detail=outcome.detail, took_s=round(outcome.took_s, 3))
         return outcome
+
+    def _refreshed(self, outcome: Outcome) -> Outcome:
+        self.history.observe("refresh", ok=outcome.ok, detail=outcome.detail, took_s=round(outcome.took_s, 3))
+        return outcome
+
+
+def token_log_watch(tokens: abc.Callable[[], abc.Iterable[str]], history: RunHistory) -> Any:
+    """The drivers' ``TokenLogWatch`` (``drivers/token_watch.py``), for a client in this process.
+    Loaded by path: the drivers are scripts for other interpreters, not a package."""
+    spec = importlib.util.spec_from_file_location("faultline_token_watch", DRIVERS / "token_watch.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+
+    def report(logger: str, level: str, where: str) -> None:
+        history.observe("token_logged", logger=logger, level=level, where=where)
+
+    return module.TokenLogWatch(tokens, report)
 
 
 class ReferenceAdapter(AdapterBase):
@@ -114,6 +147,13 @@ class ReferenceAdapter(AdapterBase):
         self.client.on("gap", self._gap)
         self.client.on("state", self._state)
         self._calls = 0
+        self._owned: list[Handle] = []
+        self._token_watch = token_log_watch(self._tokens, history)
+        self._token_watch.install()
+
+    def _tokens(self) -> tuple[str, ...]:
+        current = self.client.tokens.current if isinstance(self.client.tokens, GatewayTokens) else None
+        return (current,) if current else ()
 
     def _record(self, event: Event) -> None:
         self.history.observe(
@@ -129,13 +169,13 @@ class ReferenceAdapter(AdapterBase):
     async def start(self) -> None:
         """In-process: nothing to start."""
 
-    async def connect(self, timeout_s: float | None = None) -> ConnectOutcome:
+    async def connect(self, timeout_s: float | None = None) -> Outcome:
         started = time.monotonic()
         try:
             await self.client.connect(timeout_s=timeout_s)
-            outcome = ConnectOutcome(True, "connected", time.monotonic() - started)
+            outcome = Outcome(True, "connected", time.monotonic() - started)
         except ClientError as exc:
-            outcome = ConnectOutcome(False, str(exc), time.monotonic() - started)
+            outcome = Outcome(False, str(exc), time.monotonic() - started)
         return self._connected(outcome)
 
     async def _change(self, verb: str, stream: str, key: Any) -> bool:
@@ -148,10 +188,36 @@ class ReferenceAdapter(AdapterBase):
         self.history.observe(f"{verb}d", stream=stream, key=str(key), ok=True)
         return True
 
-    async def add_callback(self, kind: str, does: str = "noop", **params: Any) -> Handle:
-        return self.client.on(kind, self._behaviour(does, params))
+    async def add_callback(self, kind: str, does: str = "noop", **params: Any) -> Handle | None:
+        try:
+            return self.client.on(kind, self._behaviour(does, params))
+        except ClientError as exc:  # past max_per_kind: refused, as the client says
+            self.history.observe("callback_refused", of=kind, error=str(exc))
+            return None
+
+    async def refresh_token(self, within_s: float | None = None) -> Outcome | None:
+        """The reference client takes tokens from its provider at each connect: a refresh is a
+        new token from the Gateway, used from the next connection on (live ones stay as they are)."""
+        tokens = self.client.tokens
+        started = time.monotonic()
+        try:
+            async with asyncio.timeout(within_s):
+                tokens.invalidate(await tokens.token())
+                await tokens.token()
+            outcome = Outcome(True, "token refreshed", time.monotonic() - started)
+        except (ClientError, TimeoutError) as exc:
+            outcome = Outcome(False, f"{type(exc).__name__}: {exc}", time.monotonic() - started)
+        return self._refreshed(outcome)
 
     def _behaviour(self, does: str, params: dict[str, Any]) -> abc.Callable[[Event], Any]:
+        if does == "owned":
+            calls = self
+
+            class Owner:  # kept by nobody but the client: a bound method, held weakly there
+                def on_event(self, event: Event) -> None:
+                    calls._calls += 1
+
+            return Owner().on_event
         if does == "noop":
 
             def noop(event: Event) -> None:
@@ -205,9 +271,17 @@ class ReferenceAdapter(AdapterBase):
 
     def sample_metrics(self) -> None:
         metrics = self.client.metrics()
+        counters = {**metrics["counters"], "tokens_logged": self._token_watch.count}
         self.history.observe(
-            "metrics", queued=metrics["queued"], tasks=metrics["tasks"], counters=metrics["counters"]
+            "metrics",
+            queued=metrics["queued"],
+            tasks=metrics["tasks"],
+            callbacks=metrics["callbacks"],
+            counters=counters,
         )
 
     async def close(self) -> None:
-        await self.client.close()
+        try:
+            await self.client.close()
+        finally:
+            self._token_watch.uninstall()

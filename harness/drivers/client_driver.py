@@ -9,18 +9,39 @@ commands on stdin, each with a ``ref`` the answer carries back:
 |---|---|---|
 | ``connect`` | ``timeout_s`` (optional) | connect both hubs as the client's user would |
 | ``subscribe`` / ``unsubscribe`` | ``stream`` (quotes, trades, depth, user), ``key`` | change what it streams |
-| ``add_callback`` | ``kind``, ``does`` (noop, raise, sleep, reentrant), ``params`` | register a callback; the answer's ``result`` is its handle |
+| ``add_callback`` | ``kind``, ``does`` (noop, raise, sleep, reentrant, owned), ``params`` | register a callback; the answer's ``result`` is its handle |
 | ``remove_callback`` | ``handle`` | unregister it |
+| ``refresh_token`` | | get a fresh token (log in again) and hand it to the client's own refresh API; the answer's ``result`` is ``{"result": bool}``, what that API said; ``ok: false`` with "unsupported" when it has none |
 | ``close`` | | disconnect as the client's user would |
 | ``exit`` | | close and exit |
 
 events on stdout, each with ``t`` (epoch seconds):
-``ready``; ``done`` (``ref``, ``ok``, ``result``, ``error``, ``took_s``); ``message`` (``kind``,
+``ready`` (``client``, and ``states``: the hub states this client can report, when it cannot
+report them all); ``done`` (``ref``, ``ok``, ``result``, ``error``, ``took_s``); ``message`` (``kind``,
 ``hub``, ``target``, ``key``, ``seq`` when the client exposes it); ``state`` (``hub``, ``from``,
 ``to``, ``reason``: what the client itself says about the hub); ``metrics`` (``tasks``,
 ``queued``, ``counters``, and ``callbacks`` when the client can count its registered callbacks)
-every 100 ms; ``gap`` (``key``, ``data``) if the client reports losses; ``memory_window`` when
-memray tracks the client (``memory_agent.py``).
+every 100 ms; ``gap`` (``key``, ``data``) if the client reports losses; ``token_logged``
+(``logger``, ``level``, ``where``: a log record held the client's token, ``token_watch.py``);
+``memory_window`` when memray tracks the client (``memory_agent.py``).
+
+The ``owned`` behaviour is a bound method of an object nobody but the client keeps: a client that
+holds callbacks strongly keeps that object alive (and counts it), one that holds bound methods
+weakly lets it go (R9). Its handle is null: there is nothing left to remove.
+
+What a client cannot say, its driver leaves out, and the verdicts that need it are *unknown*
+(neither passed nor failed; ``harness/verdicts.py``), never failed by construction:
+
+| left out | how | makes unknown |
+|---|---|---|
+| ``seq`` of a message | null or absent | nothing: loss and duplicates are then judged by counting each stream |
+| ``metrics.queued`` | null | ``queues_bounded`` (and the soak's ``queued_bounded``) |
+| ``metrics.tasks`` | null | ``tasks_bounded`` |
+| ``metrics.callbacks`` | absent | the soak's ``callbacks_bounded`` |
+| a counter in ``metrics.counters`` | absent or null (never 0 for "I do not count this") | ``<counter>_between`` (``callbacks_skipped_open_breaker``, ``seq_gaps``, ``callback_timeouts``, ...); ``tokens_logged`` absent makes ``token_never_in_logs`` unknown |
+| ``refresh_token`` | answered ``ok: false``, error "unsupported" | the verdicts about a refresh |
+| a hub state | ``ready.states`` lists the ones it can report | checks that need the missing state: ``*_failed_visibly`` without ``failed`` |
+| ``gap`` events | never sent | nothing: every loss then counts as silent (a client that reports no loss loses silently) |
 
 For soaks (hours at 1000+ msg/s) the harness sets ``FAULTLINE_MESSAGE_EVENTS=0``: messages are
 only counted (``counters.messages``), not sent one by one, and ``FAULTLINE_METRICS_INTERVAL_S``
@@ -36,6 +57,8 @@ import os
 import sys
 import threading
 import time
+
+from token_watch import TokenLogWatch  # beside this file
 
 KINDS = {  # = harness.adapters.TARGETS: drivers import nothing of this project
     "quote": "GatewayQuote",
@@ -94,6 +117,13 @@ class CallbackBehaviours:
                 await asyncio.sleep(seconds)
 
             return slow
+        if does == "owned":
+
+            class Owner:  # kept by nobody but the client it is registered with
+                def on_event(self, event):
+                    counters["callback_calls"] += 1
+
+            return Owner().on_event
         if does == "reentrant":
             contract = params["contract"]
 
@@ -120,6 +150,10 @@ class ClientDriver:
 
     name = "client"
     poll_s = 0.02
+    # The hub states the client can tell its user; None: all of them (disconnected, connecting,
+    # connected, reconnecting, failed, closed). A state it cannot report makes the checks that need
+    # it unknown, not failed (a client with only a connected flag never says "failed").
+    states_reported = None
 
     def __init__(self):
         self.behaviours = CallbackBehaviours(self)
@@ -127,6 +161,22 @@ class ClientDriver:
         self.counters = self.behaviours.counters
         self.counters.update({"reconnects": 0, "messages": 0})
         self._own_tasks = set()
+        self.token_watch = TokenLogWatch(
+            self.tokens,
+            lambda logger, level, where: emit("token_logged", logger=logger, level=level, where=where),
+        )
+
+    def tokens(self):
+        """The token strings the client holds now (for ``token_watch``); none: nothing is watched."""
+        return ()
+
+    async def refresh_token(self):
+        """Get a fresh token and give it to the client's refresh API: ``{"result": bool}``."""
+        raise NotImplementedError("unsupported: this client has no token refresh API")
+
+    async def add_owned_callback(self, kind, fn):
+        """Register ``fn`` (an ``owned`` behaviour) without keeping a reference to it."""
+        await self.add_callback(kind, fn)
 
     async def prepare(self):
         """Import the client and log in before ``ready``, so ``connect`` times only connecting."""
@@ -166,6 +216,7 @@ class ClientDriver:
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
         self._own_tasks = {asyncio.current_task()}
         self.loop = loop
+        self.token_watch.install()
         await self.prepare()
         memory = None
         if os.environ.get("FAULTLINE_MEMRAY_DIR"):  # a soak tracks this client
@@ -181,7 +232,10 @@ class ClientDriver:
         # would hide bugs that need an idle loop (project-x-py 3.3.0 sets asyncio.Events from
         # another thread; with a busy loop its connect() returns at once, idle it waits 10 s).
         threading.Thread(target=self._watch, name="driver-watch", daemon=True).start()
-        emit("ready", client=self.name)
+        ready = {"client": self.name}
+        if self.states_reported is not None:
+            ready["states"] = list(self.states_reported)
+        emit("ready", **ready)
         while line := await reader.readline():
             command = json.loads(line)
             if command.get("cmd") == "exit":
@@ -199,16 +253,21 @@ class ClientDriver:
             "connect": lambda: self.connect(command.get("timeout_s")),
             "subscribe": lambda: self.subscribe(command["stream"], command["key"]),
             "unsubscribe": lambda: self.unsubscribe(command["stream"], command["key"]),
-            "add_callback": lambda: self.add_callback(
-                command["kind"], self.behaviours.build(command["does"], command.get("params", {}))
-            ),
+            "add_callback": lambda: self._add_callback(command),
             "remove_callback": lambda: self.remove_callback(command["handle"]),
+            "refresh_token": self.refresh_token,
             "close": self.close,
         }
         if name not in handlers:
             emit("done", ref=command.get("ref"), ok=False, error=f"unknown command {name!r}", took_s=0.0)
             return
         await self._run(command, handlers[name])
+
+    async def _add_callback(self, command):
+        fn = self.behaviours.build(command["does"], command.get("params", {}))
+        if command["does"] == "owned":
+            return await self.add_owned_callback(command["kind"], fn)  # handle None: nothing to remove
+        return await self.add_callback(command["kind"], fn)
 
     async def _run(self, command, handler):
         started = time.monotonic()
@@ -240,7 +299,11 @@ class ClientDriver:
                     emit("state", hub=hub, **{"from": old, "to": state, "reason": reason})
             if time.monotonic() >= next_sample:
                 next_sample = time.monotonic() + METRICS_INTERVAL_S
-                emit("metrics", **self.metrics())
+                self.token_watch.rescan()
+                metrics = self.metrics()
+                if self.tokens():  # watched: say how many records held a token (0 is a result)
+                    metrics["counters"] = {**metrics["counters"], "tokens_logged": self.token_watch.count}
+                emit("metrics", **metrics)
             time.sleep(self.poll_s)
 
 

@@ -6,7 +6,13 @@ and the user's updates. What the harness sees is what the SDK gives its user: th
 runs and its ``user_connected`` / ``market_connected`` flags (polled every 20 ms). See
 ``client_driver.py`` for the protocol.
 
-    python projectx_client.py --base http://127.0.0.1:PORT [--user sim] [--api-key KEY]
+In-process observations (the driver runs in the SDK's process): the number of callbacks the SDK
+stores (``metrics.callbacks``, from ``rt.callbacks``), quotes it coalesced (4.x: ``get_stats()``'s
+``coalesced_quote_dropped`` as ``counters.quotes_coalesced``), the batching path's queues when
+``--batching`` is on (``metrics.queued``), and log records that carry its JWT (``token_watch.py``).
+``refresh_token`` logs in again and calls ``rt.update_jwt_token(new)``, the SDK's refresh API.
+
+    python projectx_client.py --base http://127.0.0.1:PORT [--user sim] [--api-key KEY] [--batching]
 """
 
 import argparse
@@ -28,6 +34,9 @@ KIND_EVENT = {kind: name for name, kind in EVENTS.items()}
 
 
 class ProjectXDriver(ClientDriver):
+    # The SDK has a connected flag per hub and nothing else: no failed state, no reason.
+    states_reported = ("disconnected", "connecting", "connected", "reconnecting", "closed")
+
     def __init__(self, args):
         super().__init__()
         self.args = args
@@ -59,6 +68,8 @@ class ProjectXDriver(ClientDriver):
         self.rt = ProjectXRealtimeClient(
             jwt_token=self.client.session_token, account_id=str(self.account), config=config
         )
+        if self.args.batching:  # the SDK's documented switch: rt.enable_batching() (R15)
+            self.rt.enable_batching()
         for name, kind in EVENTS.items():
             await self.rt.add_callback(name, self._recorder(kind))
 
@@ -131,19 +142,49 @@ class ProjectXDriver(ClientDriver):
         await self.rt.remove_callback(event, callback)
         return True
 
+    async def add_owned_callback(self, kind, fn):
+        await self.rt.add_callback(KIND_EVENT[kind], fn)  # the SDK calls plain callables as they are
+
+    def tokens(self):
+        return tuple(
+            t for t in (getattr(self.rt, "jwt_token", None), getattr(self.client, "session_token", None)) if t
+        )
+
+    async def refresh_token(self):
+        """A fresh JWT through REST (log in again), then the SDK's own hub refresh."""
+        started = time.monotonic()
+        await self.client.authenticate()
+        result = await self.rt.update_jwt_token(self.client.session_token)
+        return {"result": bool(result), "seconds": round(time.monotonic() - started, 3)}
+
     def metrics(self):
         metrics = super().metrics()
         registry = getattr(self.rt, "callbacks", None)  # the SDK's own callback storage (R9)
         if isinstance(registry, dict):
             metrics["callbacks"] = sum(len(v) for v in list(registry.values()))
+        stats = getattr(self.rt, "get_stats", None)
+        if stats is not None:
+            try:
+                dropped = stats().get("coalesced_quote_dropped")  # 4.x counts the quotes it coalesced
+            except Exception:  # read from the watch thread while the loop changes it: next time
+                dropped = None
+            if dropped is not None:
+                metrics["counters"]["quotes_coalesced"] = dropped
+        batched = getattr(self.rt, "_batched_handler", None)
+        if self.args.batching and batched is not None:  # the batching path's own queues (R15)
+            handlers = ("quote_handler", "trade_handler", "depth_handler")
+            queues = [getattr(getattr(batched, h, None), "message_queue", ()) for h in handlers]
+            metrics["queued"] = sum(len(q) for q in queues)
         return metrics
 
     async def close(self):
         if self.closed:
             return True
+        # Closed from the moment the user asks: the flags going False during disconnect() are the
+        # user's doing, not a lost hub (the watch thread would otherwise report "reconnecting").
+        self.closed = True
         if self.rt is not None:
             await self.rt.disconnect()
-        self.closed = True
         if self.client is not None:
             await self.client.__aexit__(None, None, None)
         return True
@@ -156,6 +197,7 @@ def main():
     parser.add_argument("--market-hub", help="market hub URL (default: BASE/hubs/market)")
     parser.add_argument("--user", default="sim")
     parser.add_argument("--api-key", default="sim-api-key-0001")
+    parser.add_argument("--batching", action="store_true", help="rt.enable_batching() before connect")
     run(ProjectXDriver(parser.parse_args()))
 
 

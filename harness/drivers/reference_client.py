@@ -49,7 +49,8 @@ class ReferenceDriver(ClientDriver):
             config = dataclasses.replace(
                 config, callbacks=dataclasses.replace(config.callbacks, max_per_kind=2**62)
             )
-        self.client = RealtimeClient(config, GatewayTokens(args.base, "sim", "sim-api-key-0001"))
+        self.gateway_tokens = GatewayTokens(args.base, "sim", "sim-api-key-0001")
+        self.client = RealtimeClient(config, self.gateway_tokens)
         on_message = {"callbacks": self._leak_callbacks, "bytes": self._leak_bytes}.get(mode, self._count)
         self.leak_every = max(1, int(amount)) if mode == "callbacks" else 0
         self.leak_rate = size(amount) / 3600 if mode == "bytes" else 0.0
@@ -100,6 +101,19 @@ class ReferenceDriver(ClientDriver):
 
     async def remove_callback(self, handle):
         self.handles.pop(handle).remove()
+
+    async def add_owned_callback(self, kind, fn):
+        self.client.on(kind, fn)  # the client holds a bound method weakly: it goes with its object
+
+    def tokens(self):
+        current = self.gateway_tokens.current
+        return (current,) if current else ()
+
+    async def refresh_token(self):
+        """A new token from the Gateway, used from the next connection on."""
+        self.gateway_tokens.invalidate(await self.gateway_tokens.token())
+        await self.gateway_tokens.token()
+        return {"result": True}
 
     async def close(self):
         await self.client.close()
