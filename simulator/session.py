@@ -91,6 +91,7 @@ class HubSession:
         self._end_error: str | None = None
         self._dropped = False  # the server gave up on a client too far behind
         self._aborted = False
+        self.linger_s = 0.0  # after the last record, hold the socket this long (a fault sets it)
 
     # -- what hubs use -------------------------------------------------------------------------
 
@@ -344,6 +345,8 @@ class HubSession:
                 await self._write(records)
                 self._written.set()
             if self.conn.state is State.CLOSED:
+                if self.linger_s:  # a fault holds the socket open after the last record
+                    await asyncio.sleep(self.linger_s)
                 self._end(None)
                 return
 

@@ -116,6 +116,20 @@ async def test_reject_and_slow_handshake(sim: SimulatorServer, http: aiohttp.Cli
     assert time.monotonic() - started >= 0.4
 
 
+async def test_a_rejected_handshake_can_hold_the_socket_before_closing(
+    sim: SimulatorServer, http: aiohttp.ClientSession
+) -> None:
+    await inject(http, sim, "reject_handshake", params={"close_after_s": 0.5})
+    client = await connect(http, sim.url, handshake=False)
+    assert isinstance(await client.handshake(), Closed)
+    started = time.monotonic()
+    await client.ws_close_code(within_s=3.0)
+    assert time.monotonic() - started >= 0.4  # the error came at once, the close half a second later
+    status, body = await inject(http, sim, "reject_handshake", params={"close_after_s": 99})
+    assert status == 400
+    assert "close_after_s" in body["error"]
+
+
 async def test_slow_negotiate(sim: SimulatorServer, http: aiohttp.ClientSession) -> None:
     await inject(http, sim, "slow_negotiate", params={"delay_s": 0.3})
     started = time.monotonic()
