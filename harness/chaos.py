@@ -24,7 +24,7 @@ import shlex
 import sys
 import time
 from collections import abc
-from dataclasses import asdict, dataclass, is_dataclass, replace
+from dataclasses import asdict, is_dataclass, replace
 from pathlib import Path
 from typing import Any, Self
 
@@ -34,12 +34,13 @@ from client import BackoffPolicy, ClientConfig, GatewayTokens, HeartbeatPolicy
 
 from . import client_envs, report
 from .adapters import ClientAdapter, ReferenceAdapter
-from .checks import Verdict
+from .findings import Claim, Judgement, judge
 from .process_adapters import BareSignalRAdapter, DriverAdapter
 from .processes import SimulatorProcess
 from .run_history import RunHistory
 from .timeline import Player, Step, Timeline
 from .toxiproxy import Toxiproxy, ToxiproxyError
+from .verdicts import Verdict
 
 log = logging.getLogger(__name__)
 
@@ -84,11 +85,16 @@ class ChaosRun:
         replay_command: str = "",
         simulator_flags: abc.Sequence[str] = (),
         client: str = "reference",
-        finding: Finding | None = None,
+        claims: abc.Sequence[Claim] = (),
     ) -> None:
         self.name = name
         self.client_name = client
-        self.finding = finding
+        self.claims = tuple(claims)  # what scenarios/findings says this client shows here
+        self.judgement: Judgement | None = None
+        env = client_envs.CLIENTS.get(client)
+        # Added to recovery bounds and windows: see ClientEnv.reconnect_allowance_s.
+        self.allowance_s = env.reconnect_allowance_s if env is not None else 0.0
+        self.verdict_statuses: dict[str, str] = {}  # each verdict's pass, fail or unknown, once checked
         self.seed = seed
         self.directory = directory
         self.replay = replay
@@ -177,8 +183,11 @@ class ChaosRun:
 
     # -- the scenario's tools -------------------------------------------------------------------
 
-    async def client(self, **reference_config: Any) -> ClientAdapter:
+    async def client(self, *, batching: bool = False, **reference_config: Any) -> ClientAdapter:
         """The client under test (``--client``), started and recording into the history.
+
+        ``batching`` turns on a client's optional batching path the way its docs say to
+        (project-x-py: ``enable_batching()``); clients with one dispatch path ignore it.
 
         ``cmd:COMMAND`` runs any driver of the whole-client protocol (``harness/drivers/
         client_driver.py``) with ``--base URL --user-hub URL --market-hub URL --seed N`` appended.
@@ -217,6 +226,7 @@ class ChaosRun:
                 "--base",
                 self.simulator.url,
                 *hubs,
+                *(["--batching"] if batching else []),
             ]
             log_path = self.directory / f"{env.name}-{index}.log"
             adapter = DriverAdapter(env.name, argv, self.history, log_path, streams_per_contract=True)
@@ -312,44 +322,45 @@ class ChaosRun:
         self.history.server = [json.loads(line) for line in text.splitlines() if line.strip()]
 
     def check(self, verdicts: list[Verdict]) -> None:
-        """Write the report, then fail (naming the seed and the replay command) if any verdict failed.
+        """Judge the verdicts by the client's claims here (``harness/findings.py``), write the report,
+        then raise (naming the seed and the replay command) unless the run passed.
 
-        When the client under test has a known finding here (``self.finding``) and exactly the
-        verdicts that finding explains failed, the failure is ``FindingReproduced``: the scenario's
-        strict expected failure. Any other failed verdict is a plain failure."""
+        Exactly as claimed (the failed verdicts are exactly those of its ``reproduced`` claims):
+        ``FindingReproduced``, the scenario's strict expected failure. Anything else that failed, or a
+        claim that did not show, is a plain failure saying which verdicts. Unknown verdicts fail
+        nothing; the report and pytest's summary show them."""
         self._checked = True
-        failed = [v for v in verdicts if not v.ok]
-        finding = self.finding
-        if failed and finding is not None:
-            self.history.meta["finding"] = {"ids": list(finding.ids), "why": finding.why}
-            self.history.meta["finding_reproduced"] = all(finding.explains(v.name) for v in failed)
+        judgement = self.judgement = judge(self.claims, verdicts)
+        self.verdict_statuses = {v.name: v.status for v in verdicts}
+        if self.claims:
+            claims = [c.to_json() for c in self.claims]
+            self.history.meta["findings"] = {"claims": claims, **judgement.to_json()}
         report.write_scenario(self.directory, self.name, self.history, verdicts, self.replay_command)
-        if failed:
-            lines = "\n".join(f"  {v.name}: {v.detail}" for v in failed)
-            message = (
-                f"{self.name} (seed {self.seed}, client {self.client_name}) failed:\n{lines}\n"
-                f"report: {self.directory / 'index.html'}\nreplay: {self.replay_command}"
-            )
-            if finding is not None and all(finding.explains(v.name) for v in failed):
-                raise FindingReproduced(f"{'/'.join(finding.ids)} reproduced: {finding.why}\n{message}")
-            raise AssertionError(message)
+        where = (
+            f"{self.name} (seed {self.seed}, client {self.client_name})\n"
+            f"report: {self.directory / 'index.html'}\nreplay: {self.replay_command}"
+        )
+        enforce(judgement, self.claims, verdicts, where)
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """A known flaw of a client that a scenario shows: the review's ids, why, and the verdicts it
-    makes fail (name prefixes). Anything else failing is not this finding."""
-
-    ids: tuple[str, ...]
-    why: str
-    verdicts: tuple[str, ...]
-
-    def explains(self, verdict: str) -> bool:
-        return verdict.startswith(self.verdicts)
+def enforce(
+    judgement: Judgement, claims: abc.Sequence[Claim], verdicts: abc.Sequence[Verdict], where: str
+) -> None:
+    """Raise as ``judgement`` says: nothing for pass or unknown, ``FindingReproduced`` (the strict
+    expected failure) when exactly the claimed verdicts failed, ``AssertionError`` naming what was
+    not as claimed otherwise. ``where`` says which run, and how to replay it."""
+    if judgement.status in ("pass", "unknown"):
+        return
+    lines = "\n".join(f"  {v.name}: {v.status}: {v.detail}" for v in verdicts if v.ok is not True)
+    ids = ", ".join(c.id for c in claims if c.must_fail)
+    if judgement.status == "reproduced":
+        raise FindingReproduced(f"{ids} reproduced, exactly as claimed:\n{lines}\n{where}")
+    problems = "\n".join(f"  - {p}" for p in judgement.problems)
+    raise AssertionError(f"failed, not as any finding claims:\n{problems}\n{lines}\n{where}")
 
 
 class FindingReproduced(AssertionError):
-    """The scenario failed exactly as the client's known finding says it does."""
+    """The scenario failed with exactly the verdicts its client's findings list."""
 
 
 def replay_command(nodeid: str, seed: int, timeline: Path, client: str = "reference") -> str:

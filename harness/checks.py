@@ -5,11 +5,15 @@ bad history (``tests/unit/harness/test_checks.py``).
 
 from __future__ import annotations
 
+import itertools
+import statistics
 from collections import Counter, defaultdict
-from dataclasses import dataclass
 from typing import Any
 
 from .run_history import RunHistory
+from .verdicts import Verdict
+
+__all__ = ["Verdict"]  # scenarios build their own verdicts through this module
 
 STREAM_TARGETS = (
     "GatewayQuote",
@@ -20,16 +24,6 @@ STREAM_TARGETS = (
     "GatewayUserPosition",
     "GatewayUserTrade",
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    name: str
-    ok: bool
-    detail: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "ok": self.ok, "detail": self.detail}
 
 
 def _end(history: RunHistory) -> float:
@@ -120,8 +114,9 @@ def _states(history: RunHistory, hub: str) -> list[tuple[float, str, str]]:
 
 
 def detected_within(history: RunHistory, fault: str, bound_s: float) -> Verdict:
-    """After each application of ``fault`` to a hub, the client left CONNECTED within ``bound_s``."""
-    name = f"detected_{fault}_within_{bound_s:g}s"
+    """After each application of ``fault`` to a hub, the client left CONNECTED within ``bound_s``.
+    (Verdict names carry no bounds, so findings can name them exactly; the detail gives the bound.)"""
+    name = f"detected_{fault}"
     applied = [f for f in history.faults if f["fault"] == fault and f["action"] == "apply"]
     if not applied:
         return Verdict(name, False, f"no {fault} was applied: nothing was tested")
@@ -132,8 +127,8 @@ def detected_within(history: RunHistory, fault: str, bound_s: float) -> Verdict:
         if took is None or took > bound_s:
             slow.append(f"{f['hub']} at {f['t']:.3f}: {'never' if took is None else f'{took:.2f} s'}")
     if slow:
-        return Verdict(name, False, "not detected in time: " + "; ".join(slow))
-    return Verdict(name, True, f"{len(applied)} fault(s), each detected in time")
+        return Verdict(name, False, f"not detected within {bound_s:g} s: " + "; ".join(slow))
+    return Verdict(name, True, f"{len(applied)} fault(s), each detected within {bound_s:g} s")
 
 
 def recovered_within(
@@ -142,7 +137,7 @@ def recovered_within(
     """After each loss of a hub, it was CONNECTED again within ``bound_s`` of the fault clearing
     (or of the loss, if no fault was active) and, for the market hub, every subscribed stream
     (``streams``: target -> keys) delivered an event within ``bound_s`` of reconnecting."""
-    name = f"recovered_within_{bound_s:g}s"
+    name = "recovered"
     problems = []
     clears = [f for f in history.faults if f["action"] == "clear"]
     for hub in ("user", "market"):
@@ -164,7 +159,7 @@ def recovered_within(
                         problems.append(f"{target}/{key} silent for {bound_s} s after {hub} reconnected")
     if problems:
         return Verdict(name, False, "; ".join(problems))
-    return Verdict(name, True, "every loss recovered and resubscribed in time")
+    return Verdict(name, True, f"every loss recovered and resubscribed within {bound_s:g} s")
 
 
 def no_duplicate_subscriptions(history: RunHistory) -> Verdict:
@@ -204,13 +199,51 @@ def token_never_in_url(history: RunHistory) -> Verdict:
     return Verdict("token_never_in_url", True, f"{len(history.requests)} requests, token only in headers")
 
 
+def token_never_in_logs(history: RunHistory) -> Verdict:
+    """No log record the client made held its token (the driver watches every logger in the
+    client's process: ``harness/drivers/token_watch.py``). Unknown for a client not watched."""
+    counts = [
+        c["tokens_logged"]
+        for e in history.client_events("metrics")
+        if (c := e.get("counters") or {}).get("tokens_logged") is not None
+    ]
+    if not counts:
+        return Verdict.unknown("token_never_in_logs", "the client's logs are not watched")
+    where = sorted({f"{e.get('logger')} {e.get('level')}" for e in history.client_events("token_logged")})
+    if counts[-1]:
+        return Verdict(
+            "token_never_in_logs", False, f"{counts[-1]} log record(s) held the token: {', '.join(where)}"
+        )
+    return Verdict("token_never_in_logs", True, "no log record held the token")
+
+
+def fresh_token_after(history: RunHistory, t: float) -> Verdict:
+    """Every hub request (negotiate, WebSocket upgrade) made after ``t`` carried a token other than
+    the ones used before ``t`` (a refresh, an expiry): none reused a stale one."""
+    hub = [r for r in history.requests if "/hubs/" in r["requestLine"]]
+    before = {(r.get("token") or {}).get("fingerprint") for r in hub if r["t"] < t} - {None}
+    stale = [
+        r["requestLine"].split("?")[0]
+        for r in hub
+        if r["t"] >= t and (r.get("token") or {}).get("fingerprint") in before
+    ]
+    after = sum(1 for r in hub if r["t"] >= t)
+    if stale:
+        return Verdict(
+            "fresh_token_after",
+            False,
+            f"{len(stale)} of {after} hub request(s) after it used an old token: {stale[0]}",
+        )
+    return Verdict("fresh_token_after", True, f"{after} hub request(s) after it, none with an old token")
+
+
 def _bounded(history: RunHistory, name: str, field: str, bound: int, what: str) -> Verdict:
     samples = [e.get(field) for e in history.client_events("metrics")]
     if not samples:
         return Verdict(name, False, "no metrics sampled: nothing was tested")
     known = [s for s in samples if s is not None]
-    if not known:
-        return Verdict(name, False, f"the client does not report its {what}: no bound can be shown")
+    if not known:  # the driver leaves the field null: the client cannot say
+        return Verdict.unknown(name, f"the client does not report its {what}")
     worst = max(known)
     return Verdict(name, worst <= bound, f"at most {worst} {what} (bound {bound})")
 
@@ -219,8 +252,30 @@ def queues_bounded(history: RunHistory, bound: int) -> Verdict:
     return _bounded(history, "queues_bounded", "queued", bound, "queued events")
 
 
-def tasks_bounded(history: RunHistory, bound: int) -> Verdict:
-    return _bounded(history, "tasks_bounded", "tasks", bound, "tasks")
+def tasks_bounded(history: RunHistory, bound: int, *, growth_after: float | None = None) -> Verdict:
+    """At most ``bound`` tasks; with ``growth_after`` (a time), at most ``bound`` more than the most
+    the client ran before it: what a burst added, not the machinery it always runs (project-x-py
+    4.x keeps about a dozen tasks at rest: heartbeats, watchdogs, keep-alives)."""
+    if growth_after is None:
+        return _bounded(history, "tasks_bounded", "tasks", bound, "tasks")
+    before = [
+        e["tasks"]
+        for e in history.client_events("metrics")
+        if e.get("tasks") is not None and e["t"] < growth_after
+    ]
+    after = [
+        e["tasks"]
+        for e in history.client_events("metrics")
+        if e.get("tasks") is not None and e["t"] >= growth_after
+    ]
+    if not before or not after:
+        return _bounded(history, "tasks_bounded", "tasks", bound, "tasks")
+    grown = max(after) - max(before)
+    return Verdict(
+        "tasks_bounded",
+        grown <= bound,
+        f"at most {max(after)} tasks, {grown} more than before it (bound {bound} more)",
+    )
 
 
 def no_deadlock(history: RunHistory, bound_s: float) -> Verdict:
@@ -232,13 +287,21 @@ def no_deadlock(history: RunHistory, bound_s: float) -> Verdict:
 
 
 def untouched(history: RunHistory, hub: str) -> Verdict:
-    """``hub`` never left CONNECTED after it first got there (the other hub's faults did not reach it)."""
+    """``hub`` never left CONNECTED after it first got there (the other hub's faults did not reach it):
+    as the client says, and as the server saw (one WebSocket on that hub: a reconnect faster than
+    the client's state can be sampled still shows there)."""
     changes = _states(history, hub)
     lost = [t for t, old, _ in changes if old == "connected"]
     end_lost = [t for t in lost if t < _end(history) - 0.5]  # closing at the end is not a loss
     if not any(new == "connected" for _, _, new in changes):
         return Verdict(f"{hub}_untouched", False, f"{hub} never connected")
-    return Verdict(f"{hub}_untouched", not end_lost, f"{hub} left CONNECTED {len(end_lost)} time(s)")
+    upgrades = sum(
+        1
+        for r in history.requests
+        if r["requestLine"].startswith(f"GET /hubs/{hub}") and r.get("status") == 101
+    )
+    detail = f"{hub} left CONNECTED {len(end_lost)} time(s); {upgrades} WebSocket(s) opened on it"
+    return Verdict(f"{hub}_untouched", not end_lost and upgrades <= 1, detail)
 
 
 def connected_at_end(history: RunHistory) -> Verdict:
@@ -290,17 +353,49 @@ def no_silent_stall(history: RunHistory, streams: dict[str, list[str]], window_s
 
 
 def counter_between(history: RunHistory, name: str, low: int, high: int) -> Verdict:
-    """The client's counter ``name`` ended between ``low`` and ``high`` (inclusive)."""
-    samples = [e["counters"].get(name, 0) for e in history.client_events("metrics")]
+    """The client's counter ``name`` ended between ``low`` and ``high`` (inclusive). A counter the
+    client never reports (absent from every sample, or null) is unknown, not zero."""
+    verdict = f"{name}_between"
+    metrics = history.client_events("metrics")
+    if not metrics:
+        return Verdict(verdict, False, "no metrics sampled: nothing was tested")
+    samples = [c[name] for e in metrics if (c := e.get("counters") or {}).get(name) is not None]
     if not samples:
-        return Verdict(f"{name}_between", False, "no metrics sampled: nothing was tested")
+        return Verdict.unknown(verdict, f"the client does not report {name}")
     final = samples[-1]
-    return Verdict(f"{name}_between_{low}_{high}", low <= final <= high, f"{name} = {final}")
+    return Verdict(verdict, low <= final <= high, f"{name} = {final} (wanted {low}..{high})")
+
+
+def reports_state(history: RunHistory, state: str) -> bool:
+    """Whether the client under test can report hub ``state`` at all (its driver says which states
+    it reports in ``ready``: project-x-py has only connected flags, so never ``failed``)."""
+    states = history.meta.get("client_states")
+    return states is None or state in states
 
 
 def failed_visibly(history: RunHistory, hub: str, reason: str) -> Verdict:
-    """``hub`` ended FAILED, and the reason it gives names ``reason``."""
+    """``hub`` ended FAILED, and the reason it gives names ``reason``; unknown for a client that
+    has no failed state to report."""
+    if not reports_state(history, "failed"):
+        return Verdict.unknown(f"{hub}_failed_visibly", "the client has no failed state to report")
     failed = [e for e in history.client_events("state") if e["hub"] == hub and e["data"]["to"] == "failed"]
     ok = bool(failed) and reason in (failed[-1]["data"].get("reason") or "")
     detail = failed[-1]["data"].get("reason") if failed else f"{hub} never FAILED"
     return Verdict(f"{hub}_failed_visibly", ok, str(detail))
+
+
+def retries_back_off(attempts: list[float]) -> Verdict:
+    """The gaps between retries grow: the median of the last third is at least twice the median of
+    the first three. Fewer than five attempts cannot hammer anything (giving up is judged by
+    whether the hub came back)."""
+    gaps = [b - a for a, b in itertools.pairwise(attempts)]
+    if len(attempts) < 5:
+        return Verdict(
+            "retries_back_off", True, f"{len(attempts)} attempt(s) in the outage: nothing hammered"
+        )
+    early, late = statistics.median(gaps[:3]), statistics.median(gaps[-max(1, len(gaps) // 3) :])
+    return Verdict(
+        "retries_back_off",
+        late >= 2 * early,
+        f"{len(attempts)} attempts; gaps {early:.2f} s at first, {late:.2f} s at the end (median)",
+    )

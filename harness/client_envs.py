@@ -32,6 +32,12 @@ class ClientEnv:
     requirements: tuple[str, ...]
     driver: str
     min_python: tuple[int, int] = (3, 11)
+    # How long, by its own fixed settings, the client may wait before it even tries to reconnect
+    # (signalrcore starts only when its next keep-alive ping fails: up to 11 s after a drop under
+    # project-x-py's 10 s keep-alive). Scenarios add it to their recovery bounds and windows, so a
+    # recovery verdict judges *whether* the client recovers, not its fixed timers; how soon it
+    # starts is judged by scenarios of its own (R4). The reference client's timers are scaled: 0.
+    reconnect_allowance_s: float = 0.0
 
     @property
     def path(self) -> Path:
@@ -58,9 +64,15 @@ CLIENTS: dict[str, ClientEnv] = {
             "signalrcore-0.9.5",
             ("signalrcore==0.9.5", "websocket-client==1.0.0", "msgpack==1.0.2", "requests==2.34.2"),
             "signalrcore_driver.py",
+            reconnect_allowance_s=2.0,  # its keep-alive set to 1 s by the adapter
         ),
         # signalrcore 1.0.2: the newest, what `pip install signalrcore` resolves to today.
-        ClientEnv("signalrcore-1.0.2", ("signalrcore==1.0.2", "msgpack==1.1.2"), "signalrcore_driver.py"),
+        ClientEnv(
+            "signalrcore-1.0.2",
+            ("signalrcore==1.0.2", "msgpack==1.1.2"),
+            "signalrcore_driver.py",
+            reconnect_allowance_s=2.0,
+        ),
         # project-x-py needs Python >= 3.12. 3.3.0 with the pins that make it run at all: signalrcore
         # 0.9.5 (1.0.2 hangs on disconnect) and polars 1.31.0 (newer ones cannot parse the Gateway's
         # "+00:00" bar timestamps in 3.3.0's code).
@@ -69,6 +81,7 @@ CLIENTS: dict[str, ClientEnv] = {
             ("project-x-py==3.3.0", "signalrcore==0.9.5", "websocket-client==1.0.0", "polars==1.31.0"),
             "projectx_sdk_check.py",
             min_python=(3, 12),
+            reconnect_allowance_s=12.0,  # keep-alive 10 s, checked every 1 s
         ),
         # What `pip install project-x-py==3.3.0` resolves to today: signalrcore 1.0.2, whose disconnect
         # hangs until the peer closes the socket (the adapter's bounded shutdown has to kill it).
@@ -77,14 +90,23 @@ CLIENTS: dict[str, ClientEnv] = {
             ("project-x-py==3.3.0", "signalrcore==1.0.2", "polars==1.31.0"),
             "projectx_sdk_check.py",
             min_python=(3, 12),
+            reconnect_allowance_s=12.0,
         ),
+        # pysignalr reconnects at once after a close; after a refused attempt it waits a random
+        # 0-5 s, then 3 s (its patched websockets loop). Above it, 4.x notices a hub task that died
+        # (a Close with an error, a bad record) only at its next 10 s Heartbeat, then reconnects.
         ClientEnv(
-            "project-x-py-4.4.1", ("project-x-py==4.4.1",), "projectx_sdk_check.py", min_python=(3, 12)
+            "project-x-py-4.4.1",
+            ("project-x-py==4.4.1",),
+            "projectx_sdk_check.py",
+            min_python=(3, 12),
+            reconnect_allowance_s=12.0,
         ),
         ClientEnv(
             "pysignalr-1.3.3",
             ("pysignalr==1.3.3", "websockets==17.4", "aiohttp==3.14.5", "msgpack==1.2.4", "orjson==3.13.0"),
             "pysignalr_driver.py",
+            reconnect_allowance_s=8.0,
         ),
     )
 }

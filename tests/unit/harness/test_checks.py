@@ -171,7 +171,7 @@ def test_bounds_on_queues_tasks_and_closing() -> None:
     assert not checks.tasks_bounded(history(client=samples), 11).ok
     unreported = [{**e, "queued": None} for e in samples]
     verdict = checks.queues_bounded(history(client=unreported), 50)
-    assert not verdict.ok
+    assert verdict.status == "unknown"  # the client cannot say: neither a pass nor a failure
     assert "does not report" in verdict.detail
     assert checks.no_deadlock(history(meta={"close_s": 0.2}), 5).ok
     assert not checks.no_deadlock(history(meta={"close_s": None}), 5).ok
@@ -189,6 +189,13 @@ def test_untouched_and_connected_at_end() -> None:
         ]
     )
     assert not checks.untouched(bumped, "user").ok
+    upgrade = {"t": 1.0, "requestLine": "GET /hubs/user?id=a HTTP/1.1", "status": 101}
+    assert checks.untouched(history(client=steady.client, requests=[upgrade]), "user").ok
+    # reconnected faster than its state could be sampled: the server saw a second WebSocket
+    blink = history(client=steady.client, requests=[upgrade, {**upgrade, "t": 5.0}])
+    verdict = checks.untouched(blink, "user")
+    assert not verdict.ok
+    assert "2 WebSocket(s)" in verdict.detail
     both = history(
         client=[
             state("user", 0.5, "connecting", "connected"),
@@ -233,3 +240,41 @@ def test_no_duplicate_delivery_by_seq_and_by_count() -> None:
     assert not verdict.ok
     assert verdict.detail == "1 duplicate deliveries"
     assert checks.no_duplicate_delivery(history(server=twice_sent, client=unsequenced[:3])).ok
+
+
+def test_fresh_token_after_catches_a_hub_request_with_a_token_used_before() -> None:
+    def hub(t: float, fingerprint: str) -> dict[str, Any]:
+        return {
+            "t": t,
+            "requestLine": "POST /hubs/market/negotiate HTTP/1.1",
+            "token": {"fingerprint": fingerprint},
+        }
+
+    rest = {"t": 6.0, "requestLine": "POST /api/Auth/loginKey HTTP/1.1", "token": {"fingerprint": "a"}}
+    assert checks.fresh_token_after(history(requests=[hub(1.0, "a"), hub(6.0, "b"), rest]), 5.0).ok
+    verdict = checks.fresh_token_after(history(requests=[hub(1.0, "a"), hub(6.0, "b"), hub(7.0, "a")]), 5.0)
+    assert not verdict.ok
+    assert "1 of 2" in verdict.detail
+
+
+def test_retries_back_off_wants_growing_gaps_and_lets_a_client_that_barely_tried_pass() -> None:
+    growing = [0.0, 0.1, 0.3, 0.7, 1.5, 2.5, 3.5, 4.5, 5.5]
+    assert checks.retries_back_off(growing).ok
+    fixed = [float(t) for t in range(12)]  # once a second, as signalrcore's keep-alive tick does
+    verdict = checks.retries_back_off(fixed)
+    assert not verdict.ok
+    assert "1.00 s at first, 1.00 s at the end" in verdict.detail
+    assert checks.retries_back_off([0.0, 1.0]).ok  # two attempts hammer nothing; coming back is judged apart
+
+
+def test_tasks_bounded_can_judge_what_a_burst_added_to_what_the_client_always_runs() -> None:
+    def sample(t: float, tasks: int) -> dict[str, Any]:
+        return {"t": t, "kind": "metrics", "queued": None, "tasks": tasks, "counters": {}}
+
+    steady_machinery = history(client=[sample(1.0, 12), sample(2.0, 13), sample(3.0, 21)])
+    assert not checks.tasks_bounded(steady_machinery, 20).ok
+    assert checks.tasks_bounded(steady_machinery, 20, growth_after=2.5).ok  # 8 more than before
+    flood = history(client=[sample(1.0, 12), sample(3.0, 853)])
+    verdict = checks.tasks_bounded(flood, 20, growth_after=2.5)
+    assert not verdict.ok
+    assert "841 more" in verdict.detail
