@@ -4,10 +4,12 @@ scenario, one report directory per run (``reports/<run-id>/``, ``reports/latest`
 Options: ``--chaos-seed N`` (every scenario's seed; default: a fresh one per run, printed),
 ``--chaos-replay PATH`` (a saved ``timeline.json`` to play instead of the seed's own),
 ``--client NAME[,NAME...]`` or ``--client all`` (the clients under test: every scenario runs once
-per client, its id ending in ``[...-NAME]``). Where a client has a known finding for a scenario
-(``scenarios/findings.py``) the scenario is a strict expected failure tied to the finding id: it
-must fail exactly as the finding says, and the suite fails if it stops failing. Each run writes
-the findings matrix (``matrix.md``, ``matrix.json``) into its report directory.
+per client, its id ending in ``[...-NAME]``). Where a client's findings (``scenarios/findings/``)
+claim a scenario reproduces something, the scenario is a strict expected failure tied to the
+finding ids: exactly the claimed verdicts must fail (``harness/findings.py``), and the suite fails
+if they do not. A scenario that fails nothing but has unknown verdicts (the client cannot say) is
+reported as ``unknown`` (letter ``U``), never as a pass or a failure. Each run writes the findings
+matrix (``matrix.md``, ``matrix.json``) into its report directory.
 """
 
 from __future__ import annotations
@@ -25,11 +27,13 @@ import pytest
 from harness import matrix
 from harness.chaos import ChaosRun, FindingReproduced, replay_command
 from harness.client_envs import CLIENTS_UNDER_TEST
+from harness.findings import Claim, Judgement
 from harness.report import write_index
 from harness.soak.cli import duration
+from harness.soak.config import CLIENTS as SOAKABLE
 from harness.toxiproxy import ToxiproxyServer
 
-from .findings import FINDINGS
+from .findings import claims_for
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -106,29 +110,57 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "chaos" in metafunc.fixturenames:
+    if "client_name" in metafunc.fixturenames:
         metafunc.parametrize("client_name", _clients(metafunc.config.getoption("--client")))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     soak_s: float = config.getoption("--soak-duration")
+    # A soak runs a whole client in its own process with memray: clients it cannot drive that way
+    # (bare libraries, your own driver) are not asked to.
+    unsoakable = [
+        i for i in items if i.get_closest_marker("soak") is not None and _client(i) not in (None, *SOAKABLE)
+    ]
+    if unsoakable:
+        config.hook.pytest_deselected(items=unsoakable)
+        items[:] = [i for i in items if i not in unsoakable]
     for item in items:
         if item.get_closest_marker("soak") is not None:  # the run's length plus set-up and verdict
             item.add_marker(pytest.mark.timeout(soak_s + 300))
-        finding = _finding(item)
-        if finding is not None:
-            reason = f"{'/'.join(finding.ids)}: {finding.why}"
+        claims = [c for c in _claims(item) if c.must_fail]
+        if claims:
+            reason = "; ".join(f"{c.id}: {c.mechanism}" for c in claims)
             item.add_marker(pytest.mark.xfail(strict=True, raises=FindingReproduced, reason=reason))
 
 
-def _finding(item: pytest.Item) -> object:
+def _client(item: pytest.Item) -> str | None:
     callspec = getattr(item, "callspec", None)
-    if callspec is None or "client_name" not in callspec.params:
-        return None
-    known = FINDINGS.get(callspec.params["client_name"], {})
+    return None if callspec is None else callspec.params.get("client_name")
+
+
+def _claims(item: pytest.Item) -> tuple[Claim, ...]:
+    client = _client(item)
+    if client is None:
+        return ()
     name = getattr(item, "originalname", item.name)
-    # a finding of one parametrisation only: "test_x[market-user]"; else the scenario's name
-    return known.get(f"{name}{_params(callspec.params)}", known.get(name))
+    return claims_for(client, name, _params(item.callspec.params))  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def claims(request: pytest.FixtureRequest) -> tuple[Claim, ...]:
+    """What the client's findings claim for this scenario (for scenarios that judge themselves)."""
+    return _claims(request.node)
+
+
+@pytest.fixture
+def record_judgement(request: pytest.FixtureRequest) -> abc.Callable[[Judgement, dict[str, str]], None]:
+    """For scenarios that judge themselves (soaks): the matrix reads the judgement and verdicts."""
+
+    def record(judgement: Judgement, statuses: dict[str, str]) -> None:
+        request.node.stash[JUDGED] = lambda: judgement
+        request.node.stash[VERDICTS] = lambda: statuses
+
+    return record
 
 
 @pytest.fixture
@@ -157,13 +189,18 @@ async def chaos(
         replay=replay,
         replay_command=command,
         client=client_name,
-        finding=_finding(request.node),  # type: ignore[arg-type]
+        claims=_claims(request.node),
     ) as run:
+        request.node.stash[JUDGED] = lambda: run.judgement
+        request.node.stash[VERDICTS] = lambda: run.verdict_statuses
         yield run
 
 
 SCENARIO = pytest.StashKey[tuple[Path, str]]()
 OUTCOMES = pytest.StashKey[list[matrix.Outcome]]()
+# How the scenario judged itself (None until it ran its checks); soak scenarios set it too.
+JUDGED = pytest.StashKey[abc.Callable[[], Judgement | None]]()
+VERDICTS = pytest.StashKey[abc.Callable[[], dict[str, str]]]()
 
 
 @pytest.hookimpl(wrapper=True)
@@ -176,20 +213,42 @@ def pytest_runtest_makereport(
         return report
     if report.when == "call" or (report.when == "setup" and not report.passed):
         directory, command = item.stash.get(SCENARIO, (None, ""))
-        finding = _finding(item)
-        outcome = matrix.classify(report.outcome, hasattr(report, "wasxfail"), finding is not None)
+        judged = item.stash.get(JUDGED, lambda: None)()
+        outcome = matrix.classify(report.outcome, judged.status if judged else None)
+        if outcome == "unknown":  # shown as itself in pytest's summary, not as a pass
+            report.faultline_unknown = ", ".join(judged.unknown) if judged else ""  # type: ignore[attr-defined]
+        claims = _claims(item)
+        detail = ""
+        if outcome == "error":
+            detail = "; ".join(judged.problems) if judged and judged.problems else _last_line(report)
+        elif outcome == "unknown" and judged:
+            detail = "unknown: " + ", ".join(judged.unknown)
         item.config.stash.setdefault(OUTCOMES, []).append(
             matrix.Outcome(
                 client=callspec.params["client_name"],
                 scenario=item.name.split("[")[0] + _params(callspec.params),
                 outcome=outcome,
-                finding="/".join(finding.ids) if finding is not None else "",  # type: ignore[attr-defined]
+                finding=", ".join(c.id for c in claims if c.must_fail),
                 report=str(directory.relative_to(item.config.stash[RUN_DIR])) if directory else "",
                 replay=command,
-                detail=str(report.longrepr).splitlines()[-1][:200] if report.failed else "",
+                detail=detail[:300],
+                verdicts=item.stash.get(VERDICTS, dict)(),
+                took_s=round(report.duration, 1),
             )
         )
     return report
+
+
+def pytest_report_teststatus(
+    report: pytest.TestReport,
+) -> tuple[str, str, tuple[str, dict[str, bool]]] | None:
+    if report.when == "call" and report.passed and hasattr(report, "faultline_unknown"):
+        return "unknown", "U", ("UNKNOWN", {"yellow": True})
+    return None
+
+
+def _last_line(report: pytest.TestReport) -> str:
+    return str(report.longrepr).splitlines()[-1] if report.failed and report.longrepr else report.outcome
 
 
 def _params(params: dict[str, object]) -> str:

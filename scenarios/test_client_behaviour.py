@@ -58,6 +58,24 @@ async def test_r6_r9_t8_a_throwing_callback_and_callback_churn_during_a_partitio
 
 
 async def test_r13_t7_t9_subscription_races_during_reconnects_converge(chaos: ChaosRun) -> None:
+    steps = [
+        Step(0.8, "reset", "market", 0.3),
+        Step(2.0, "server_close", "market", params={"allow_reconnect": True}),
+    ]
+    await race_subscriptions(chaos, steps)
+
+
+async def test_r13_t7_concurrent_subscription_changes_converge(chaos: ChaosRun) -> None:
+    """The same churn with no fault at all: what the client alone does with racing calls."""
+    await race_subscriptions(chaos, [])
+
+
+async def race_subscriptions(chaos: ChaosRun, steps: list[Step]) -> None:
+    """Three rounds of 200 concurrent subscribe/unsubscribe calls over random streams and contracts,
+    then a storm (each contract's three streams switched on and off together ten times at once,
+    ending on or off as the seed says), while ``steps`` play; then the server must hold exactly
+    the set the calls intended. The storm makes a client that lets concurrent calls overtake each
+    other end on the wrong set nearly every run, not one run in a few."""
     client = await chaos.client()
     await client.connect()
     await client.subscribe("user", ACCOUNT)
@@ -78,16 +96,24 @@ async def test_r13_t7_t9_subscription_races_during_reconnects_converge(chaos: Ch
             )
         await asyncio.gather(*operations, return_exceptions=True)
 
-    steps = [
-        Step(0.8, "reset", "market", 0.3),
-        Step(2.0, "server_close", "market", params={"allow_reconnect": True}),
-    ]
+    async def storm() -> None:
+        operations = []
+        streams = ("quotes", "trades", "depth")
+        for contract in chaos.contracts:
+            on = rng.random() < 0.5
+            for cycle in range(21 if on else 20):
+                verb = client.subscribe if cycle % 2 == 0 else client.unsubscribe
+                operations += [verb(stream, contract) for stream in streams]
+            intended.update({(stream, contract): on for stream in streams})
+        await asyncio.gather(*operations, return_exceptions=True)
+
     player = asyncio.create_task(chaos.play(chaos.timeline(lambda _: steps)))
-    for _ in range(4):
+    for _ in range(3):
         await churn()
         await asyncio.sleep(0.4)
+    await storm()
     await player
-    await asyncio.sleep(2.0)  # the reconciler's last steps, after the last reconnect
+    await asyncio.sleep(2.0 + (chaos.allowance_s if steps else 0.0))  # after the last reconnect
     targets = {"quotes": "GatewayQuote", "trades": "GatewayTrade", "depth": "GatewayDepth"}
     if client.streams_per_contract:  # its API subscribes a contract's three streams together
         on_contracts = {c for (_, c), on in intended.items() if on}
@@ -157,3 +183,48 @@ async def test_r1_r8_r14_connecting_to_a_hub_that_is_down_fails_in_time_and_tell
             checks.connected_at_end(chaos.history),
         ]
     )
+
+
+async def test_r9_callbacks_whose_owners_are_gone_are_released_and_storage_is_bounded(
+    chaos: ChaosRun,
+) -> None:
+    """200 quote callbacks are bound methods of objects nobody else keeps: a client that holds them
+    strongly keeps 200 dead objects alive. Then 1,500 trade callbacks are registered and never
+    removed: a client with no limit stores them all."""
+    client = await chaos.client()
+    await client.connect()
+    await client.subscribe("quotes", chaos.contract)
+    await asyncio.sleep(0.5)
+    before = stored_callbacks(chaos)
+    for _ in range(200):
+        await client.add_callback("quote", "owned")
+    await asyncio.sleep(1.0)
+    after_owned = stored_callbacks(chaos)
+    for _ in range(1500):
+        await client.add_callback("trade", "noop")
+    await asyncio.sleep(1.0)
+    after_kept = stored_callbacks(chaos)
+    await chaos.finish(client, settle_s=0.5)
+    if before is None or after_owned is None or after_kept is None:
+        why = "the client does not count the callbacks it stores"
+        verdicts = [Verdict.unknown(n, why) for n in ("dropped_owners_released", "callback_storage_bounded")]
+    else:
+        verdicts = [
+            Verdict(
+                "dropped_owners_released",
+                after_owned <= before,
+                f"{after_owned - before} of 200 callbacks of dropped objects still stored",
+            ),
+            Verdict(
+                "callback_storage_bounded",
+                after_kept - after_owned <= 1000,
+                f"{after_kept - after_owned} of 1,500 trade callbacks stored (at most 1,000 wanted)",
+            ),
+        ]
+    chaos.check([*verdicts, checks.connected_at_end(chaos.history)])
+
+
+def stored_callbacks(chaos: ChaosRun) -> int | None:
+    """How many callbacks the client says it stores now (its latest metrics sample)."""
+    samples = [e.get("callbacks") for e in chaos.history.client_events("metrics")]
+    return samples[-1] if samples and samples[-1] is not None else None

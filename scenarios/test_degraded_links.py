@@ -67,11 +67,13 @@ async def test_sliced_frames_are_reassembled_without_loss(chaos: ChaosRun) -> No
 async def test_bandwidth_starvation_ends_in_recovery_without_silent_loss(chaos: ChaosRun) -> None:
     client = await start(chaos)
     await chaos.play(chaos.timeline(lambda rng: [Step(0.5, "bandwidth", "market", 2.5, {"kbps": 1})]))
-    await chaos.finish(client, settle_s=3.0)
+    await chaos.finish(client, settle_s=3.0 + chaos.allowance_s)
     chaos.check(
         [
             checks.no_silent_loss(chaos.history),
-            checks.recovered_within(chaos.history, 4.0, {"GatewayQuote": [chaos.contract]}),
+            checks.recovered_within(
+                chaos.history, 4.0 + chaos.allowance_s, {"GatewayQuote": [chaos.contract]}
+            ),
             checks.untouched(chaos.history, "user"),
             checks.connected_at_end(chaos.history),
         ]
@@ -85,11 +87,13 @@ async def test_a_link_that_dies_after_each_few_kilobytes_is_reconnected_each_tim
             lambda rng: [Step(0.5, "cut_after", "market", 3.0, {"bytes": rng.randint(8000, 16000)})]
         )
     )
-    await chaos.finish(client, settle_s=3.0)
+    await chaos.finish(client, settle_s=3.0 + chaos.allowance_s)
     chaos.check(
         [
             checks.no_silent_loss(chaos.history),
-            checks.recovered_within(chaos.history, 4.0, {"GatewayQuote": [chaos.contract]}),
+            checks.recovered_within(
+                chaos.history, 4.0 + chaos.allowance_s, {"GatewayQuote": [chaos.contract]}
+            ),
             checks.counter_between(chaos.history, "reconnects", 1, 100),
             checks.no_duplicate_subscriptions(chaos.history),
             checks.connected_at_end(chaos.history),

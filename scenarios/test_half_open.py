@@ -19,7 +19,7 @@ async def run_half_open(chaos: ChaosRun, **config: object) -> None:
     await client.subscribe("depth", chaos.contract)
     timeline = chaos.timeline(lambda rng: [Step(round(rng.uniform(0.8, 1.2), 2), "half_open", "market", 3.0)])
     await chaos.play(timeline)
-    await chaos.finish(client, settle_s=3.0)
+    await chaos.finish(client, settle_s=3.0 + chaos.allowance_s)
 
 
 async def test_r2_half_open_market_link_is_caught_by_the_server_timeout(chaos: ChaosRun) -> None:
@@ -27,7 +27,9 @@ async def test_r2_half_open_market_link_is_caught_by_the_server_timeout(chaos: C
     chaos.check(
         [
             checks.detected_within(chaos.history, "half_open", 1.5 + 0.7),
-            checks.recovered_within(chaos.history, 4.0, {"GatewayQuote": [chaos.contract]}),
+            checks.recovered_within(
+                chaos.history, 4.0 + chaos.allowance_s, {"GatewayQuote": [chaos.contract]}
+            ),
             checks.no_silent_loss(chaos.history),
             checks.untouched(chaos.history, "user"),
             checks.connected_at_end(chaos.history),
@@ -42,7 +44,9 @@ async def test_r18_a_silent_hub_is_caught_by_the_application_heartbeat(chaos: Ch
     chaos.check(
         [
             checks.detected_within(chaos.history, "half_open", 0.3 + 0.6 + 0.7),  # far below the 30 s timeout
-            checks.recovered_within(chaos.history, 4.0, {"GatewayQuote": [chaos.contract]}),
+            checks.recovered_within(
+                chaos.history, 4.0 + chaos.allowance_s, {"GatewayQuote": [chaos.contract]}
+            ),
             checks.no_silent_loss(chaos.history),
             checks.connected_at_end(chaos.history),
         ]

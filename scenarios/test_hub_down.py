@@ -25,12 +25,12 @@ async def test_r17_one_hub_down_leaves_the_other_streaming(chaos: ChaosRun, down
     client = await start(chaos)
     timeline = chaos.timeline(lambda rng: [Step(1.0, "refuse", down, round(rng.uniform(1.5, 2.5), 2))])
     await chaos.play(timeline)
-    await chaos.finish(client, settle_s=3.0)
+    await chaos.finish(client, settle_s=3.0 + chaos.allowance_s)
     streams = {"GatewayQuote": [chaos.contract]} if down == "market" else {}
     chaos.check(
         [
             checks.detected_within(chaos.history, "refuse", 1.0),
-            checks.recovered_within(chaos.history, 4.0, streams),
+            checks.recovered_within(chaos.history, 4.0 + chaos.allowance_s, streams),
             checks.untouched(chaos.history, alive),
             checks.no_silent_loss(chaos.history),
             checks.connected_at_end(chaos.history),
@@ -43,11 +43,13 @@ async def test_reset_of_the_market_hub_reconnects_and_resubscribes(chaos: ChaosR
     client = await start(chaos)
     timeline = chaos.timeline(lambda rng: [Step(1.0, "reset", "market", 0.3)])
     await chaos.play(timeline)
-    await chaos.finish(client, settle_s=3.0)
+    await chaos.finish(client, settle_s=3.0 + chaos.allowance_s)
     chaos.check(
         [
             checks.detected_within(chaos.history, "reset", 1.0),
-            checks.recovered_within(chaos.history, 3.0, {"GatewayQuote": [chaos.contract]}),
+            checks.recovered_within(
+                chaos.history, 3.0 + chaos.allowance_s, {"GatewayQuote": [chaos.contract]}
+            ),
             checks.untouched(chaos.history, "user"),
             checks.no_silent_loss(chaos.history),
             checks.connected_at_end(chaos.history),
@@ -62,7 +64,7 @@ async def test_after_the_hub_closes_and_comes_back_its_streams_resume(chaos: Cha
     client = await start(chaos)
     steps = [Step(1.0, "server_close", "market", params={"allow_reconnect": True})]
     await chaos.play(chaos.timeline(lambda rng: steps))
-    await chaos.finish(client, settle_s=9.0)  # slow reconnect policies (signalrcore: 1, 3, 5 s) get there
+    await chaos.finish(client, settle_s=4.0 + chaos.allowance_s)
     chaos.check(
         [
             checks.connected_at_end(chaos.history),

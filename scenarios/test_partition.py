@@ -26,17 +26,19 @@ async def test_partition_of_the_market_hub_is_detected_and_healed_with_no_silent
         ]
     )
     await chaos.play(timeline)
-    await chaos.finish(client, settle_s=3.0)
+    await chaos.finish(client, settle_s=3.0 + chaos.allowance_s)
     chaos.check(
         [
             checks.detected_within(chaos.history, "partition", 2.0 + 0.5),
-            checks.recovered_within(chaos.history, 4.0, {"GatewayQuote": [chaos.contract]}),
+            checks.recovered_within(
+                chaos.history, 4.0 + chaos.allowance_s, {"GatewayQuote": [chaos.contract]}
+            ),
             checks.no_silent_loss(chaos.history),
             checks.untouched(chaos.history, "user"),
             checks.connected_at_end(chaos.history),
             checks.no_duplicate_subscriptions(chaos.history),
             checks.token_never_in_url(chaos.history),
-            checks.no_deadlock(chaos.history, 5.0),
+            checks.no_deadlock(chaos.history, 8.0),
         ]
     )
 
@@ -49,13 +51,16 @@ async def test_a_second_fault_right_after_the_first_recovery_is_recovered_too(ch
     await client.subscribe("depth", chaos.contract)
     steps = [
         Step(1.0, "partition", "market", 2.0, {"heal": "drop"}),
-        Step(0.05, "reset", "market", 0.3, on="market:connected#2"),  # 50 ms after the first reconnect
+        # 50 ms after the first reconnect, while it resubscribes, the server drops the connection
+        Step(0.05, "server_abort", "market", params={"reset": True}, on="market:connected#2"),
     ]
     await chaos.play(chaos.timeline(lambda rng: steps))
-    await chaos.finish(client, settle_s=3.0)
+    await chaos.finish(client, settle_s=3.0 + chaos.allowance_s)
     chaos.check(
         [
-            checks.recovered_within(chaos.history, 4.0, {"GatewayQuote": [chaos.contract]}),
+            checks.recovered_within(
+                chaos.history, 4.0 + chaos.allowance_s, {"GatewayQuote": [chaos.contract]}
+            ),
             checks.counter_between(chaos.history, "reconnects", 2, 10),
             checks.no_silent_loss(chaos.history),
             checks.no_duplicate_subscriptions(chaos.history),

@@ -23,10 +23,9 @@ async def test_r4_a_herd_of_clients_backs_off_with_jitter_and_one_told_to_gives_
         for n in range(8)
     ]
     quitter = await chaos.client(backoff=BackoffPolicy(initial_s=0.1, max_s=0.2, max_attempts=3))
-    for client in [*herd, quitter]:
-        await client.connect()
+    await asyncio.gather(*(client.connect() for client in [*herd, quitter]))
     await chaos.play(chaos.timeline(lambda rng: [Step(0.5, "refuse", "market", 4.0)]))
-    await asyncio.sleep(3.0)  # the herd reconnects once the market is back
+    await asyncio.sleep(3.0 + chaos.allowance_s)  # the herd reconnects once the market is back
     negotiates = [
         r["t"] for r in await _requests(chaos) if r["requestLine"].startswith("POST /hubs/market/negotiate")
     ]
@@ -38,6 +37,13 @@ async def test_r4_a_herd_of_clients_backs_off_with_jitter_and_one_told_to_gives_
         await client.close()
     await chaos.finish(herd[0], settle_s=0.5)
     spread = statistics.pstdev(firsts) if len(firsts) > 1 else 0.0
+    quitter_failed = (
+        Verdict(
+            "quitter_failed_visibly", quitter_state == "failed", f"max_attempts=3 client is {quitter_state}"
+        )
+        if checks.reports_state(chaos.history, "failed")
+        else Verdict.unknown("quitter_failed_visibly", "the client has no failed state to report")
+    )
     chaos.check(
         [
             Verdict(
@@ -50,12 +56,8 @@ async def test_r4_a_herd_of_clients_backs_off_with_jitter_and_one_told_to_gives_
                 len(retries) <= len(herd) * (4.0 / 0.2 + 2),
                 f"{len(retries)} market negotiates during the outage",
             ),
-            Verdict(
-                "quitter_failed_visibly",
-                quitter_state == "failed",
-                f"max_attempts=3 client is {quitter_state}",
-            ),
-            checks.recovered_within(chaos.history, 3.0),
+            quitter_failed,
+            checks.recovered_within(chaos.history, 3.0 + chaos.allowance_s),
         ]
     )
 
@@ -75,15 +77,45 @@ async def test_r7_callbacks_that_subscribe_and_register_during_faults_never_dead
     await client.subscribe("quotes", chaos.contract)
     steps = [Step(1.0, "reset", "market", 0.3), Step(2.0, "latency", "market", 1.0, {"ms": 150})]
     await chaos.play(chaos.timeline(lambda rng: steps))
-    await asyncio.sleep(2.0)
+    await asyncio.sleep(2.0 + chaos.allowance_s)
     calls = client.callback_calls()
     await chaos.finish(client, settle_s=0.0)
     chaos.check(
         [
             Verdict("reentrant_calls_ran", calls >= 10, f"{calls} re-entrant dispatches"),
-            checks.no_deadlock(chaos.history, 5.0),
+            checks.no_deadlock(chaos.history, 8.0),
             checks.counter_between(chaos.history, "callback_timeouts", 0, 2),
             checks.no_duplicate_subscriptions(chaos.history),
+            checks.connected_at_end(chaos.history),
+        ]
+    )
+
+
+async def test_r4_a_long_hub_outage_is_retried_with_backoff_until_the_hub_is_back(chaos: ChaosRun) -> None:
+    """The market hub's TCP drops and for 25 s its negotiate answers 503 (a deployment): the client
+    retries with growing gaps (not at a fixed pace), keeps trying for the whole outage, and is
+    back, streaming, soon after it ends."""
+    client = await chaos.client()
+    await client.connect()
+    await client.subscribe("quotes", chaos.contract)
+    steps = [
+        Step(1.0, "server:negotiate_status", "market", 25.0, {"status": 503}),
+        Step(1.0, "server_abort", "market"),
+    ]
+    await chaos.play(chaos.timeline(lambda rng: steps))
+    await chaos.finish(client, settle_s=4.0 + chaos.allowance_s)
+    start, end = (f["t"] for f in chaos.history.faults if f["fault"] == "server:negotiate_status")
+    attempts = [
+        r["t"]
+        for r in chaos.history.requests
+        if r["requestLine"].startswith("POST /hubs/market/negotiate") and start <= r["t"] <= end
+    ]
+    chaos.check(
+        [
+            checks.retries_back_off(attempts),
+            checks.recovered_within(
+                chaos.history, 4.0 + chaos.allowance_s, {"GatewayQuote": [chaos.contract]}
+            ),
             checks.connected_at_end(chaos.history),
         ]
     )

@@ -21,11 +21,13 @@ async def test_r12_a_close_allowing_reconnect_reconnects(chaos: ChaosRun) -> Non
     await client.subscribe("quotes", chaos.contract)
     params = {"error": "Server is restarting", "allow_reconnect": True}
     await chaos.play(chaos.timeline(lambda rng: [Step(1.0, "server_close", "market", params=params)]))
-    await chaos.finish(client, settle_s=2.5)
+    await chaos.finish(client, settle_s=2.5 + chaos.allowance_s)
     chaos.check(
         [
             checks.detected_within(chaos.history, "server_close", 0.5),
-            checks.recovered_within(chaos.history, 3.0, {"GatewayQuote": [chaos.contract]}),
+            checks.recovered_within(
+                chaos.history, 3.0 + chaos.allowance_s, {"GatewayQuote": [chaos.contract]}
+            ),
             checks.no_silent_loss(chaos.history),
             checks.connected_at_end(chaos.history),
         ]
@@ -43,7 +45,7 @@ async def test_r12_a_close_refusing_reconnect_fails_visibly_and_spares_the_other
         [
             checks.failed_visibly(chaos.history, "market", "Account suspended"),
             checks.untouched(chaos.history, "user"),
-            checks.no_deadlock(chaos.history, 5.0),
+            checks.no_deadlock(chaos.history, 8.0),
         ]
     )
 
@@ -61,23 +63,17 @@ async def test_r3_t6_tokens_expiring_under_load_are_replaced_on_reconnect(chaos:
         Step(1.1, "server_abort", "both"),
     ]
     await chaos.play(chaos.timeline(lambda rng: steps))
-    await chaos.finish(client, settle_s=3.0)
-    fingerprints = {
-        (r.get("token") or {}).get("fingerprint")
-        for r in chaos.history.requests
-        if "/hubs/" in r["requestLine"]
-    }
+    await chaos.finish(client, settle_s=3.0 + chaos.allowance_s)
+    expired = next(f["t"] for f in chaos.history.faults if f["fault"] == "expire_tokens")
     chaos.check(
         [
-            checks.recovered_within(chaos.history, 4.0, {"GatewayQuote": [chaos.contract]}),
+            checks.recovered_within(
+                chaos.history, 4.0 + chaos.allowance_s, {"GatewayQuote": [chaos.contract]}
+            ),
             checks.no_silent_loss(chaos.history),
             checks.token_never_in_url(chaos.history),
             checks.connected_at_end(chaos.history),
-            checks.Verdict(
-                "fresh_token_after_expiry",
-                len(fingerprints - {None}) >= 2,
-                f"{len(fingerprints)} token(s) seen on hub requests",
-            ),
+            checks.fresh_token_after(chaos.history, expired),
         ]
     )
 
@@ -98,13 +94,14 @@ async def test_r5_r15_r16_t1_a_burst_past_a_slow_consumer_stays_bounded_and_noth
     burst = Step(0.5, "burst", "market", duration_s=3.0, params={"factor": 60, "duration": 3})
     await chaos.play(chaos.timeline(lambda rng: [burst]))
     await chaos.finish(client, settle_s=2.0)
+    burst_start = chaos.history.faults[0]["t"]
     chaos.check(
         [
             checks.no_silent_loss(chaos.history),
             checks.queues_bounded(chaos.history, 200 + 200 + 50 + len(chaos.contracts) + 10),
-            checks.tasks_bounded(chaos.history, 20),
+            checks.tasks_bounded(chaos.history, 20, growth_after=burst_start),
             checks.untouched(chaos.history, "user"),
-            checks.no_deadlock(chaos.history, 5.0),
+            checks.no_deadlock(chaos.history, 8.0),
         ]
     )
 
@@ -132,6 +129,29 @@ async def test_r12_a_subscription_the_hub_refuses_is_reported_not_swallowed(chao
                 f"subscribe() during the refusal said {'it worked' if said else 'it failed'}",
             ),
             checks.untouched(chaos.history, "market"),
+            checks.connected_at_end(chaos.history),
+        ]
+    )
+
+
+async def test_r15_a_burst_through_the_clients_batching_path_is_delivered_and_bounded(
+    chaos: ChaosRun,
+) -> None:
+    """The client's batching path on, as its docs say to turn it on (project-x-py:
+    ``enable_batching()``; clients with one dispatch path run it), under a 20x burst: every message
+    is delivered or reported, and what waits stays under a bound."""
+    client = await chaos.client(batching=True)
+    await client.connect()
+    for stream in ("quotes", "trades", "depth"):
+        for contract in chaos.contracts:
+            await client.subscribe(stream, contract)
+    burst = Step(0.5, "burst", "market", duration_s=3.0, params={"factor": 20, "duration": 3})
+    await chaos.play(chaos.timeline(lambda rng: [burst]))
+    await chaos.finish(client, settle_s=2.0)
+    chaos.check(
+        [
+            checks.no_silent_loss(chaos.history),
+            checks.queues_bounded(chaos.history, 30_000),  # 3 x the SDK's own 10,000-item deques
             checks.connected_at_end(chaos.history),
         ]
     )

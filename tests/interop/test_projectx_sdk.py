@@ -84,7 +84,7 @@ async def test_sdk_runs_unchanged_against_the_simulator(name: str, tmp_path: Pat
         "position_update",
         "account_update",
     ]
-    # 3.3.0's connect() waits its full 10 s and reports False although both hubs are up (finding R1/R14)
+    # 3.3.0's connect() waits its full 10 s and reports False although both hubs are up (the review's R1)
     connected = by_name["connected"]
     assert (connected["result"], connected["seconds"] >= 9.5) == (
         (False, True) if name.endswith("3.3.0") else (True, False)
