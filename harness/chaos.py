@@ -305,6 +305,10 @@ class ChaosRun:
                 self.history.requests = (await r.json())["requests"]
             async with http.get(f"{url}/_sim/connections") as r:
                 connections = (await r.json())["connections"]
+            self.history.meta["connections"] = {
+                c["connectionId"]: {k: c.get(k) for k in ("hub", "openedAt", "closedAt", "close")}
+                for c in connections
+            }
             calls: dict[str, list[list[Any]]] = {}
             for connection in connections:
                 async with http.get(f"{url}/_sim/connections/{connection['connectionId']}") as r:

@@ -9,6 +9,7 @@ that show it. It ends in one of:
 - ``refuted``: the review's claim does not hold for that version: the listed verdicts, which the
   claim says would fail, pass;
 - ``fixed``: a newer version no longer has it: the listed verdicts pass;
+- ``passes``: a test-plan item (a T-id) the client gets through: the listed verdicts pass;
 - ``unobservable``: neither from outside nor from inside the client's process can a run show it
   (the claim says why).
 
@@ -31,7 +32,7 @@ from typing import Literal
 
 from .verdicts import Verdict, overall
 
-Expect = Literal["reproduced", "refuted", "fixed", "unobservable"]
+Expect = Literal["reproduced", "refuted", "fixed", "passes", "unobservable"]
 Observed = Literal["outside", "in-process"]
 # A scenario run judged by its claims: ``reproduced`` (exactly as claimed), ``pass`` (no claim of a
 # failure here, and every verdict passed), ``unknown`` (as ``pass``, but some verdict is unknown),
@@ -50,6 +51,8 @@ class Claim:
     observed: Observed = "outside"
 
     def __post_init__(self) -> None:
+        if self.expect not in ("reproduced", "refuted", "fixed", "passes", "unobservable"):
+            raise ValueError(f"{self.id}: expect must be reproduced, refuted, fixed, passes or unobservable")
         if self.expect == "unobservable":
             if self.scenario or self.verdicts:
                 raise ValueError(f"{self.id}: an unobservable claim names no scenario or verdict")

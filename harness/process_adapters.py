@@ -222,6 +222,7 @@ class BareSignalRAdapter(AdapterBase):
         self._counters = {"reconnects": 0, "messages": 0, "callback_calls": 0, "callback_errors": 0}
         self._callbacks: dict[str, str] = {}
         self._started = False
+        self._closing = False
 
     def _recorder(self, hub: str) -> abc.Callable[[Event], None]:
         kinds = {target: kind for kind, target in TARGETS.items()}
@@ -246,8 +247,11 @@ class BareSignalRAdapter(AdapterBase):
                 self._counters["callback_errors"] += bool(event.get("raised"))
             elif name in ("open", "close", "reconnecting", "driver_exited"):
                 # Automatic reconnect is on: after a close the library tries again (reconnecting);
-                # a driver that exited is gone (failed). The user's own close is "closed".
+                # a driver that exited is gone (failed). The user's own close is "closed", from
+                # the moment the user asks (what the library says while stopping is not a loss).
                 to = {"open": "connected", "driver_exited": "failed"}.get(name, "reconnecting")
+                if self._closing and to != "connected":
+                    to = "closed"
                 if name == "open" and hub in self._opened:
                     self._counters["reconnects"] += 1
                 if name == "open":
@@ -342,6 +346,7 @@ class BareSignalRAdapter(AdapterBase):
         self.history.observe("metrics", queued=None, tasks=None, counters=dict(self._counters))
 
     async def close(self) -> None:
+        self._closing = True
         for hub, driver in self.drivers.items():
             if driver.shutdown is None:
                 how = await driver.close(within_s=5.0)

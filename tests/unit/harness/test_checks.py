@@ -60,6 +60,17 @@ def test_no_silent_loss_counts_events_of_a_client_that_does_not_expose_seq() -> 
     ).ok
 
 
+def test_without_seq_what_was_in_flight_when_a_connection_died_is_not_counted() -> None:
+    unsequenced = [{**e, "seq": None} for e in seen(list(range(1, 6)))]
+    late = [{**e, "t": 3.8} for e in sent(range(6, 8))]  # sent in the link's last half second
+    run = history(server=[*sent(range(1, 6)), *late], client=unsequenced)
+    assert not checks.no_silent_loss(run).ok  # the connection lived on: those two were lost
+    run.meta["connections"] = {"a": {"hub": "market", "closedAt": 4.0}}
+    assert checks.no_silent_loss(run).ok  # it died at 4.0: no client without seq could know
+    run.meta["connections"]["a"]["closedAt"] = 6.0  # silent for 2 s before it died: that loss counts
+    assert not checks.no_silent_loss(run).ok
+
+
 def test_no_silent_loss_counts_coalesced_quotes_and_queue_drops_as_reported() -> None:
     metrics = {"t": 3.0, "kind": "metrics", "queued": 0, "tasks": 1, "counters": {"quotes_coalesced": 2}}
     assert checks.no_silent_loss(history(server=sent(range(1, 6)), client=[*seen([1, 4, 5]), metrics])).ok
@@ -242,7 +253,7 @@ def test_no_duplicate_delivery_by_seq_and_by_count() -> None:
     assert checks.no_duplicate_delivery(history(server=twice_sent, client=unsequenced[:3])).ok
 
 
-def test_fresh_token_after_catches_a_hub_request_with_a_token_used_before() -> None:
+def test_fresh_token_after_wants_a_new_token_and_no_going_back() -> None:
     def hub(t: float, fingerprint: str) -> dict[str, Any]:
         return {
             "t": t,
@@ -252,9 +263,13 @@ def test_fresh_token_after_catches_a_hub_request_with_a_token_used_before() -> N
 
     rest = {"t": 6.0, "requestLine": "POST /api/Auth/loginKey HTTP/1.1", "token": {"fingerprint": "a"}}
     assert checks.fresh_token_after(history(requests=[hub(1.0, "a"), hub(6.0, "b"), rest]), 5.0).ok
-    verdict = checks.fresh_token_after(history(requests=[hub(1.0, "a"), hub(6.0, "b"), hub(7.0, "a")]), 5.0)
-    assert not verdict.ok
-    assert "1 of 2" in verdict.detail
+    refused_once = [hub(1.0, "a"), hub(5.5, "a"), hub(6.0, "b")]  # a revoked token: refused, then a new one
+    assert checks.fresh_token_after(history(requests=refused_once), 5.0).ok
+    stale = checks.fresh_token_after(history(requests=[hub(1.0, "a"), hub(6.0, "a"), hub(7.0, "a")]), 5.0)
+    assert not stale.ok
+    assert "all 2" in stale.detail
+    assert not checks.fresh_token_after(history(requests=[*refused_once, hub(7.0, "a")]), 5.0).ok
+    assert checks.fresh_token_after(history(requests=[hub(1.0, "a")]), 5.0).ok  # nothing after: nothing stale
 
 
 def test_retries_back_off_wants_growing_gaps_and_lets_a_client_that_barely_tried_pass() -> None:

@@ -37,7 +37,9 @@ def test_a_token_in_a_message_an_argument_or_a_traceback_is_counted(watch: objec
     assert watch.count == 2  # type: ignore[attr-defined]
 
 
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # the thread dies on purpose
+@pytest.mark.filterwarnings(
+    "ignore::pytest.PytestUnhandledThreadExceptionWarning"
+)  # the thread dies on purpose
 def test_loggers_that_do_not_propagate_and_dying_threads_are_watched_too(watch: object) -> None:
     private = logging.getLogger("faultline.test.sdk")
     private.propagate = False  # as project-x-py 3.3.0's own loggers: the root never sees them
