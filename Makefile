@@ -1,5 +1,5 @@
 # The two commands of the README, and a few helpers. Every target does its own set-up.
-.PHONY: run demo test setup lint bench clean matrix soak
+.PHONY: run demo test setup lint bench clean findings findings-page soak
 
 PY := .venv/bin/python
 
@@ -10,10 +10,16 @@ setup:
 run: setup
 	@.venv/bin/pytest scenarios -m chaos $(ARGS)
 
-# The catalogue against every client under test; its findings matrix is copied into the README.
-matrix: setup
-	@.venv/bin/pytest scenarios -m chaos --client all $(ARGS); status=$$?; \
-	$(PY) -m harness.matrix reports/latest --readme README.md && echo "README: findings matrix updated"; exit $$status
+# The findings: the catalogue and soaks against the reference client and project-x-py 3.3.0 and
+# 4.4.1 with the findings seed, recorded in docs/findings/run.json, written to docs/findings.md
+# (~40 min on 2 cores).
+# One column: make findings ARGS="--clients project-x-py-3.3.0".
+findings: setup
+	@$(PY) -m scenarios.findings $(ARGS)
+
+# docs/findings.md again from the recorded run (after editing the findings tables), no run.
+findings-page: setup
+	@$(PY) -m scenarios.findings --write
 
 # A memory soak of the reference client with faults (default 60 s): make soak ARGS="--duration 30m".
 soak: setup

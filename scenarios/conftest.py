@@ -217,6 +217,7 @@ def pytest_runtest_makereport(
         outcome = matrix.classify(report.outcome, judged.status if judged else None)
         if outcome == "unknown":  # shown as itself in pytest's summary, not as a pass
             report.faultline_unknown = ", ".join(judged.unknown) if judged else ""  # type: ignore[attr-defined]
+        report.user_properties.append(("faultline_cell", outcome))  # JUnit XML keeps it too
         claims = _claims(item)
         detail = ""
         if outcome == "error":
@@ -228,7 +229,7 @@ def pytest_runtest_makereport(
                 client=callspec.params["client_name"],
                 scenario=item.name.split("[")[0] + _params(callspec.params),
                 outcome=outcome,
-                finding=", ".join(c.id for c in claims if c.must_fail),
+                finding=", ".join(dict.fromkeys(c.id for c in claims if c.must_fail)),
                 report=str(directory.relative_to(item.config.stash[RUN_DIR])) if directory else "",
                 replay=command,
                 detail=detail[:300],

@@ -1,267 +1,329 @@
-"""Findings of the bare SignalR libraries (see ``scenarios/findings/__init__.py``)."""
+"""Bare SignalR libraries (no ProjectX layer), driven hub by hub with their own automatic reconnect
+(``harness/process_adapters.py``). Nothing restores subscriptions after a reconnect and nothing
+keeps subscription state: with a bare library both are the application's job, and these tables
+show what happens when nobody does them.
+
+Paths: ``pysignalr/`` pysignalr 1.3.3; ``sc:`` signalrcore 0.9.5 or 1.0.2 (``signalrcore/``).
+"""
 
 from __future__ import annotations
 
-from harness.chaos import Finding
+from harness.findings import Claim
 
-from .shared import DELIVERED_TWICE, HANDSHAKE_NOT_TIMED_OUT, PINGS_NEVER_SUSPECTED
+from .projectx_330 import (
+    BURST,
+    CLOSE,
+    CLOSE_ONCE,
+    CLOSE_REFUSING,
+    CONNECT_DOWN,
+    CONNECT_DROP,
+    CUT,
+    DUPLICATES,
+    EXPIRY,
+    HALF_OPEN,
+    HANDSHAKE_HANG,
+    HERD,
+    HUB_DOWN,
+    MALFORMED,
+    NEGOTIATE_HANG,
+    ONE_DOWN,
+    OUTAGE,
+    PARTITION,
+    PINGS_STOP,
+    RACES,
+    RACES_FAULTS,
+    REENTRANT,
+    REJECTED,
+    RESET,
+    SECOND_FAULT,
+    SILENT_HUB,
+    SPLIT,
+    THROWING,
+    TOKENS,
+)
 
-# Bare SignalR libraries (no ProjectX layer): nothing restores subscriptions after a reconnect
-# (that is the application's job with a bare library, and it shows), and nothing checks sequence.
-BARE_NO_RESTORE = "a bare library restores no subscription after its own reconnect: connected and silent"
-# What every bare library here shows alike.
-BARE_COMMON: dict[str, Finding] = {
-    "test_after_the_hub_closes_and_comes_back_its_streams_resume": Finding(
-        ("R17",), BARE_NO_RESTORE, ("no_silent_stall", "connected_at_end")
+Mechanism = tuple[str, tuple[str, ...]]
+ONE_DOWN_USER = "test_r17_one_hub_down_leaves_the_other_streaming[user-market]"
+
+NO_RESTORE: Mechanism = (
+    "a bare library restores no subscription after its own reconnect: the hub is back, connected, and silent",
+    (),
+)
+NO_STATE: Mechanism = (
+    "a bare library keeps no subscription state: every subscribe the application sends reaches the server, "
+    "repeats and racing calls included",
+    (),
+)
+LOSS: Mechanism = (
+    "messages in flight when the link died are lost and nothing says so: no sequence check",
+    (),
+)
+TWICE: Mechanism = ("no sequence check: a message the server sends twice reaches the handlers twice", ())
+BACKLOG: Mechanism = (
+    "no bound and no overflow policy: a handler slower than the feed runs one message at a time while the "
+    "rest wait in the socket and the library, so when the run ends most of the burst was never delivered",
+    (),
+)
+NO_GIVE_UP: Mechanism = ("no way to give up after N attempts: told to stop after 3, it reconnects", ())
+
+# pysignalr 1.3.3
+P_RUN_ENDS: Mechanism = (
+    "any exception but a closed connection ends pysignalr's run() for good (a Close with an error, a bad "
+    "record, a refused or failed negotiate, a handler that raises): the hub is gone and never comes back",
+    (
+        "pysignalr/transport/websocket.py:152-167",
+        "pysignalr/transport/websocket.py:215-228",
+        "pysignalr/client.py:436-446",
     ),
-    "test_r2_half_open_market_link_is_caught_by_the_server_timeout": Finding(
-        ("R2", "R17"),
-        "no server timeout: a silent link shows only when the sockets close; " + BARE_NO_RESTORE,
-        ("detected_half_open", "recovered_within", "no_silent_loss", "connected_at_end"),
-    ),
-    "test_r18_a_silent_hub_is_caught_by_the_application_heartbeat": Finding(
-        ("R18", "R17"),
-        "no application heartbeat; " + BARE_NO_RESTORE,
-        ("detected_half_open", "recovered_within", "no_silent_loss", "connected_at_end"),
-    ),
-    "test_r5_r15_r16_t1_a_burst_past_a_slow_consumer_stays_bounded_and_nothing_is_lost_silently": Finding(
-        ("R5", "R15"),
-        "under a 60x burst past a slow handler messages are lost without a word; no queue or task count to show",
-        ("no_silent_loss", "queues_bounded", "tasks_bounded"),
-    ),
-    "test_duplicated_messages_are_dropped_not_delivered_twice": DELIVERED_TWICE,
-    "test_r2_pings_that_stop_on_an_idle_hub_are_noticed_without_a_heartbeat_and_harmless_with_one": PINGS_NEVER_SUSPECTED,
-}
-PYSIGNALR: dict[str, Finding] = {
-    **BARE_COMMON,
-    "test_a_link_that_dies_after_each_few_kilobytes_is_reconnected_each_time": Finding(
-        ("R17",),
-        BARE_NO_RESTORE,
-        ("no_silent_loss", "recovered_within", "reconnects_between", "connected_at_end"),
-    ),
-    "test_a_second_fault_right_after_the_first_recovery_is_recovered_too": Finding(
-        ("R17",),
-        BARE_NO_RESTORE,
-        ("recovered_within", "reconnects_between", "no_silent_loss", "connected_at_end"),
-    ),
-    "test_partition_of_the_market_hub_is_detected_and_healed_with_no_silent_loss": Finding(
-        ("R2", "R11", "R17"),
-        "a partition is noticed only by pysignalr's 10 s WebSocket ping; the token must go in the URL "
-        "(its access-token factory misses the first negotiate); " + BARE_NO_RESTORE,
-        (
-            "detected_partition",
-            "token_never_in_url",
-            "recovered_within",
-            "no_silent_loss",
-            "connected_at_end",
-        ),
-    ),
-    "test_r13_t7_t9_subscription_races_during_reconnects_converge": Finding(
-        ("R13", "R17"),
-        "racing subscribe/unsubscribe calls duplicate on one connection, and nothing is restored after "
-        "the reconnects: the server ends up holding little or nothing",
-        ("server_set_equals_intended", "no_duplicate_subscriptions", "connected_at_end"),
-    ),
-    "test_r17_one_hub_down_leaves_the_other_streaming[market-user]": Finding(
-        ("R17",), BARE_NO_RESTORE, ("recovered_within", "connected_at_end", "no_silent_loss")
-    ),
-    "test_r17_one_hub_down_leaves_the_other_streaming[user-market]": Finding(
-        ("R4",),
-        "the refused user hub is not back within 4 s of returning: fixed reconnect intervals",
-        ("recovered_within", "connected_at_end"),
-    ),
-    "test_r6_r9_t8_a_throwing_callback_and_callback_churn_during_a_partition": Finding(
-        ("R6",),
-        "an exception from a handler is re-raised out of run() (pysignalr client.py): one bad callback "
-        "ends the whole client",
-        (
-            "callback_errors_between",
-            "callbacks_skipped_open_breaker",
-            "tasks_bounded",
-            "connected_at_end",
-            "no_silent_loss",
-        ),
-    ),
-    "test_r7_callbacks_that_subscribe_and_register_during_faults_never_deadlock": Finding(
-        ("R4",),
-        "an error escaping run() at the reset ends the client: it never reconnects",
-        ("connected_at_end",),
-    ),
-    "test_reset_of_the_market_hub_reconnects_and_resubscribes": Finding(
-        ("R4",),
-        "an error escaping run() at a TCP reset ends the client: it never reconnects",
-        ("recovered_within", "no_silent_loss", "connected_at_end"),
-    ),
-    "test_r4_a_herd_of_clients_backs_off_with_jitter_and_one_told_to_gives_up": Finding(
-        ("R4",),
-        "no way to give up after N attempts",
-        ("quitter_failed_visibly", "herd_spread_out", "recovered_within"),
-    ),
-    "test_r12_a_close_allowing_reconnect_reconnects": Finding(
-        ("R12", "R4"),
-        "a server Close, even one allowing reconnect, raises out of run(): the client ends for good",
-        ("detected_server_close", "recovered_within", "connected_at_end"),
-    ),
-    "test_r3_t6_tokens_expiring_under_load_are_replaced_on_reconnect": Finding(
-        ("R3", "R11"),
-        "the token in the URL is reused on every reconnect: after expiry each is refused",
-        (
-            "recovered_within",
-            "token_never_in_url",
-            "connected_at_end",
-            "fresh_token_after_expiry",
-            "no_silent_loss",
-        ),
-    ),
-    "test_a_malformed_record_costs_one_reconnect_and_nothing_silently": Finding(
-        ("R12", "R4"),
-        "a malformed record raises out of run(): the client ends for good",
-        ("detected_server:malformed_message", "recovered_within", "connected_at_end"),
-    ),
-    "test_r8_r14_a_handshake_that_never_comes_fails_each_attempt_in_time_then_recovers": HANDSHAKE_NOT_TIMED_OUT,
-    "test_records_split_across_frames_are_reassembled": Finding(
-        ("R12",),
-        "a record split across two WebSocket messages raises JSONDecodeError out of run() (reference F17)",
-        ("no_silent_loss", "connected_at_end", "market_untouched"),
-    ),
-    "test_r17_the_market_hub_going_away_leaves_the_user_hub_alone": Finding(
-        ("R2", "R4"),
-        "the market hub going away is noticed late, and the error raises out of run(): the client ends",
-        ("detected_server:hub_down", "recovered_within", "connected_at_end"),
-    ),
-    "test_r1_r8_r14_connecting_to_a_hub_that_is_down_fails_in_time_and_tells_the_truth": Finding(
-        ("R1", "R4"),
-        "a refused connection at start raises out of run(): the client is gone for good and never "
-        "connects once the hub is back",
-        (
-            "state_told_the_truth",
-            "never_connected_while_down",
-            "connect_with_both_hubs_up",
-            "connected_at_end",
-        ),
-    ),
-}
+)
+P_SILENCE: Mechanism = (
+    "pysignalr ignores the server's pings and has no server timeout: only its WebSocket ping (every 10 s, "
+    "then 20 s for the pong) can notice a silent link",
+    ("pysignalr/client.py:287-288",),
+)
+P_URL: Mechanism = (
+    "pysignalr does not call its access-token factory for the first negotiate (the Gateway answers 401): its "
+    "users put the token in the URL, which every reconnect presents again",
+    (),
+)
+P_HANG: Mechanism = (
+    "the negotiate has no read timeout: the attempt that met the unanswered negotiate waits for ever, and the "
+    "hub never comes up once negotiates are answered",
+    ("pysignalr/transport/websocket.py:341-345",),
+)
+P_HANDSHAKE: Mechanism = (
+    "the handshake is a bare recv() with no timeout: a handshake that never comes holds the attempt for ever",
+    ("pysignalr/transport/websocket.py:323",),
+)
+
+# signalrcore (both versions)
+S_SLOW: Mechanism = (
+    "signalrcore notices a dead or silent socket only when a keep-alive send fails (a second here), and "
+    "nothing measures silence from the server",
+    ("sc:transport/websockets/reconnection.py",),
+)
+S_CLOSE: Mechanism = (
+    "a Close message is acted on late and retried like any drop, whatever allowReconnect says: no failed "
+    "state, no reason",
+    ("sc:hub/base_hub_connection.py",),
+)
+S_STALE: Mechanism = (
+    "the access-token factory returns the token it was given: reconnects after expiry present the stale one "
+    "and are refused",
+    (),
+)
+S_HANDSHAKE: Mechanism = (
+    "a handshake answered with an error is taken for an open connection (on_open fires), and a handshake that "
+    "never comes is never timed out",
+    ("sc:transport/websockets/websocket_transport.py",),
+)
+S_STARTUP: Mechanism = (
+    "a connection refused at start is not retried: the keep-alive checker, which alone reconnects, starts "
+    "only after a handshake",
+    ("sc:transport/websockets/websocket_transport.py",),
+)
+S_HAMMER: Mechanism = (
+    "no back-off and no jitter: retries come on the checker's 1 s tick, then, once several deferred "
+    "reconnect threads pile up, many per second; clients that started together retry together",
+    ("sc:transport/websockets/reconnection.py", "sc:transport/websockets/websocket_transport.py"),
+)
+S_NO_BREAKER: Mechanism = ("no circuit breaker: a handler that raises runs on every message", ())
+S_HANG: Mechanism = ("the negotiate has no timeout (requests.post): the hub never comes up once it is answered",
+                     ("sc:transport/websockets/websocket_transport.py",))  # fmt: skip
+S_MALFORMED: Mechanism = ("a malformed record is noticed seconds later, not at once", ())
+S_SPLIT: Mechanism = ("a record split across two WebSocket messages is dropped without a word", ())
 
 
-# signalrcore 0.9.5 and 1.0.2, bare: both reconnect on their own (0.9.5 re-negotiates; 1.0.2 calls
-# on_reconnect, not on_open) and both restore nothing; neither watches the server (no server
-# timeout); 1.0.2's receive thread dies on a handler exception or a bad record.
-SIGNALRCORE_SLOW = "the library notices a dead or silent socket only when a send fails, seconds later"
-SIGNALRCORE_COMMON: dict[str, Finding] = {
-    **BARE_COMMON,
-    "test_a_link_that_dies_after_each_few_kilobytes_is_reconnected_each_time": Finding(
-        ("R17", "R2"),
-        BARE_NO_RESTORE + "; " + SIGNALRCORE_SLOW,
-        ("no_silent_loss", "recovered_within", "reconnects_between", "connected_at_end"),
+def claims(scenario: str, *entries: tuple[str, Mechanism, tuple[str, ...]]) -> tuple[Claim, ...]:
+    """The reproduced claims of one scenario: (id, mechanism, the verdicts it makes fail)."""
+    return tuple(Claim(i, "reproduced", m[0], m[1], scenario, verdicts) for i, m, verdicts in entries)
+
+
+PYSIGNALR: tuple[Claim, ...] = (
+    *claims(CUT, ("R17", NO_RESTORE, ("recovered",))),
+    *claims(MALFORMED, ("X3", P_RUN_ENDS, ("recovered", "connected_at_end"))),
+    *claims(SECOND_FAULT, ("R17", NO_RESTORE, ("recovered",)), ("X2", LOSS, ("no_silent_loss",))),
+    *claims(CLOSE_ONCE, ("R17", NO_RESTORE, ("no_silent_stall",))),
+    *claims(DUPLICATES, ("X1", TWICE, ("no_event_delivered_twice",))),
+    *claims(PARTITION, ("R2", P_SILENCE, ("detected_partition",)), ("R11", P_URL, ("token_never_in_url",))),
+    *claims(TOKENS, ("R11", P_URL, ("token_never_in_url",))),
+    *claims(CLOSE, ("R12", P_RUN_ENDS, ("recovered", "connected_at_end"))),
+    *claims(RACES, ("R13", NO_STATE, ("no_duplicate_subscriptions",))),
+    *claims(
+        RACES_FAULTS,
+        ("R13", NO_STATE, ("no_duplicate_subscriptions",)),
+        ("R17", NO_RESTORE, ("server_set_equals_intended",)),
+        ("R4", P_RUN_ENDS, ("connected_at_end",)),
     ),
-    "test_partition_of_the_market_hub_is_detected_and_healed_with_no_silent_loss": Finding(
-        ("R2",),
-        "a partition is noticed only after ~6 s, when a keep-alive send fails",
-        ("detected_partition", "no_silent_loss", "recovered_within", "connected_at_end"),
+    *claims(ONE_DOWN, ("R17", NO_RESTORE, ("recovered",))),
+    *claims(HUB_DOWN, ("R12", P_RUN_ENDS, ("recovered", "connected_at_end"))),
+    *claims(
+        SILENT_HUB,
+        ("R18", P_SILENCE, ("detected_half_open",)),
+        ("R17", NO_RESTORE, ("recovered",)),
+        ("X2", LOSS, ("no_silent_loss",)),
     ),
-    "test_r12_a_close_allowing_reconnect_reconnects": Finding(
-        ("R12", "R17"),
-        "a server Close is acted on late, and what was subscribed is not restored",
-        ("detected_server_close", "recovered_within", "connected_at_end"),
-    ),
-    "test_r12_a_close_refusing_reconnect_fails_visibly_and_spares_the_other_hub": Finding(
-        ("R12",),
-        "a Close refusing reconnect is retried like any drop: no failed state",
-        ("market_failed_visibly",),
-    ),
-    "test_r13_t7_t9_subscription_races_during_reconnects_converge": Finding(
-        ("R13", "R17"),
-        "racing subscribe/unsubscribe calls duplicate on one connection, and nothing is restored after the "
-        "reconnects: the server ends up holding nothing",
-        ("server_set_equals_intended", "no_duplicate_subscriptions", "connected_at_end"),
-    ),
-    "test_r1_r8_r14_connecting_to_a_hub_that_is_down_fails_in_time_and_tells_the_truth": Finding(
-        ("R1", "R4"),
-        "a refused connection at start is not retried: the hub never connects once it is back",
+    *claims(REJECTED, ("R4", P_RUN_ENDS, ("connected_at_end",))),
+    *claims(
+        CONNECT_DOWN,
         (
-            "never_connected_while_down",
-            "connect_with_both_hubs_up",
-            "connected_at_end",
-            "state_told_the_truth",
+            "R4",
+            P_RUN_ENDS,
+            (
+                "state_told_the_truth",
+                "never_connected_while_down",
+                "connect_with_both_hubs_up_tells_the_truth",
+                "connected_at_end",
+            ),
         ),
     ),
-    "test_r4_a_herd_of_clients_backs_off_with_jitter_and_one_told_to_gives_up": Finding(
-        ("R4",),
-        "fixed reconnect intervals for every client (no jitter) and no way to give up visibly",
-        ("herd_spread_out", "quitter_failed_visibly", "recovered_within"),
+    *claims(
+        HALF_OPEN,
+        ("R2", P_SILENCE, ("detected_half_open",)),
+        ("R17", NO_RESTORE, ("recovered",)),
+        ("X2", LOSS, ("no_silent_loss",)),
     ),
-    "test_r6_r9_t8_a_throwing_callback_and_callback_churn_during_a_partition": Finding(
-        ("R6",),
-        "no circuit breaker: 0.9.5 runs a raising handler on every message; in 1.0.2 the first exception "
-        "kills the receive thread and the hub with it",
+    *claims(PINGS_STOP, ("R18", P_SILENCE, ("silent_user_hub_noticed",))),
+    *claims(
+        EXPIRY,
+        ("R3", P_URL, ("fresh_token_after", "recovered", "connected_at_end")),
+        ("R11", P_URL, ("token_never_in_url",)),
+    ),
+    *claims(HERD, ("R4", NO_GIVE_UP, ("quitter_failed_visibly",))),
+    *claims(OUTAGE, ("R4", P_RUN_ENDS, ("recovered", "connected_at_end"))),
+    *claims(BURST, ("R5", BACKLOG, ("no_silent_loss",))),
+    *claims(THROWING, ("R6", P_RUN_ENDS, ("callback_errors_between", "connected_at_end"))),
+    *claims(REENTRANT, ("R4", P_RUN_ENDS, ("connected_at_end",))),
+    *claims(NEGOTIATE_HANG, ("R8", P_HANG, ("connected_once_negotiates_answer",))),
+    *claims(
+        HANDSHAKE_HANG,
+        ("R8", P_HANDSHAKE, ("attempts_bounded_by_connect_timeout", "recovered", "connected_at_end")),
+    ),
+    *claims(SPLIT, ("X4", P_RUN_ENDS, ("no_silent_loss", "market_untouched"))),
+    *claims(RESET, ("R4", P_RUN_ENDS, ("recovered", "connected_at_end"))),
+)
+
+SIGNALRCORE_095: tuple[Claim, ...] = (
+    *claims(CUT, ("R17", NO_RESTORE, ("recovered",))),
+    *claims(MALFORMED, ("X3", S_MALFORMED, ("detected_server:malformed_message",))),
+    *claims(SECOND_FAULT, ("R17", NO_RESTORE, ("recovered",)), ("X2", LOSS, ("no_silent_loss",))),
+    *claims(CLOSE_ONCE, ("R17", NO_RESTORE, ("no_silent_stall",))),
+    *claims(DUPLICATES, ("X1", TWICE, ("no_event_delivered_twice",))),
+    *claims(PARTITION, ("R2", S_SLOW, ("detected_partition",))),
+    *claims(CLOSE, ("R12", S_CLOSE, ("detected_server_close",)), ("R17", NO_RESTORE, ("recovered",))),
+    *claims(CLOSE_REFUSING, ("R12", S_CLOSE, ("market_failed_visibly",))),
+    *claims(RACES, ("R13", NO_STATE, ("no_duplicate_subscriptions",))),
+    *claims(RACES_FAULTS, ("R13", NO_STATE, ("no_duplicate_subscriptions",))),
+    *claims(ONE_DOWN, ("R17", NO_RESTORE, ("recovered",))),
+    *claims(ONE_DOWN_USER, ("R17", S_STARTUP, ("recovered", "connected_at_end"))),
+    *claims(HUB_DOWN, ("R12", S_CLOSE, ("detected_server:hub_down",)), ("R17", NO_RESTORE, ("recovered",))),
+    *claims(
+        SILENT_HUB,
+        ("R18", S_SLOW, ("detected_half_open",)),
+        ("R17", NO_RESTORE, ("recovered",)),
+        ("X2", LOSS, ("no_silent_loss",)),
+    ),
+    *claims(
+        REJECTED,
+        ("R1", S_HANDSHAKE, ("never_connected_while_rejected",)),
+        ("R17", S_STARTUP, ("connected_at_end",)),
+    ),
+    *claims(
+        CONNECT_DOWN,
         (
-            "callback_errors_between",
-            "callbacks_skipped_open_breaker",
-            "tasks_bounded",
-            "no_silent_loss",
-            "connected_at_end",
+            "R17",
+            S_STARTUP,
+            ("never_connected_while_down", "connect_with_both_hubs_up_tells_the_truth", "connected_at_end"),
         ),
     ),
-    "test_reset_of_the_market_hub_reconnects_and_resubscribes": Finding(
-        ("R17", "R2"),
-        BARE_NO_RESTORE + "; " + SIGNALRCORE_SLOW,
-        ("recovered_within", "no_silent_loss", "detected_reset", "connected_at_end"),
+    *claims(
+        HALF_OPEN,
+        ("R2", S_SLOW, ("detected_half_open",)),
+        ("R17", NO_RESTORE, ("recovered",)),
+        ("X2", LOSS, ("no_silent_loss",)),
     ),
-    "test_r3_t6_tokens_expiring_under_load_are_replaced_on_reconnect": Finding(
-        ("R3",),
-        "the access-token factory of the bare client returns the token it was given: reconnects after "
-        "expiry present the stale one",
-        ("fresh_token_after_expiry", "recovered_within", "connected_at_end", "no_silent_loss"),
+    *claims(PINGS_STOP, ("R18", S_SLOW, ("silent_user_hub_noticed",))),
+    *claims(EXPIRY, ("R3", S_STALE, ("fresh_token_after", "recovered", "connected_at_end"))),
+    *claims(HERD, ("R4", S_HAMMER, ("herd_spread_out",)), ("R4", NO_GIVE_UP, ("quitter_failed_visibly",))),
+    *claims(OUTAGE, ("R4", S_HAMMER, ("retries_back_off",)), ("R17", NO_RESTORE, ("recovered",))),
+    *claims(BURST, ("R5", BACKLOG, ("no_silent_loss",))),
+    *claims(THROWING, ("R6", S_NO_BREAKER, ("callback_errors_between",))),
+    *claims(NEGOTIATE_HANG, ("R8", S_HANG, ("connected_once_negotiates_answer",))),
+    *claims(
+        HANDSHAKE_HANG,
+        ("R8", S_HANDSHAKE, ("attempts_bounded_by_connect_timeout", "recovered", "connected_at_end")),
     ),
-    "test_a_malformed_record_costs_one_reconnect_and_nothing_silently": Finding(
-        ("R12",),
-        "0.9.5 notices a malformed record only seconds later; 1.0.2's receive thread dies on it",
-        ("detected_server:malformed_message", "recovered_within", "no_silent_loss", "connected_at_end"),
+    *claims(SPLIT, ("X4", S_SPLIT, ("no_silent_loss",))),
+    *claims(RESET, ("R17", NO_RESTORE, ("recovered",))),
+)
+
+# signalrcore 1.0.2 rewrote the transport: its receive thread dies on a handler's exception or a bad
+# record, a reconnect is started only by a failed send, and the hub it restarts often stays in
+# "reconnecting" (its on_reconnect fires, its on_open does not).
+N_DIES: Mechanism = (
+    "signalrcore 1.0.2's receive thread dies on what it cannot handle (a Close, a bad record, a handler that "
+    "raises, a reset), and the hub it then restarts does not come back: still reconnecting at the end",
+    ("sc:transport/websockets/websocket_client.py", "sc:transport/websockets/websocket_transport.py"),
+)
+
+SIGNALRCORE_102: tuple[Claim, ...] = (
+    *claims(
+        CUT,
+        ("R4", N_DIES, ("recovered", "reconnects_between", "connected_at_end")),
     ),
-    "test_records_split_across_frames_are_reassembled": Finding(
-        ("R12",),
-        "a record split across two WebSocket messages is dropped without a word (0.9.5) or kills the "
-        "receive thread (1.0.2) (reference F17)",
-        ("no_silent_loss", "market_untouched", "connected_at_end"),
+    *claims(MALFORMED, ("X3", N_DIES, ("recovered", "no_silent_loss", "connected_at_end"))),
+    *claims(
+        SECOND_FAULT,
+        ("R4", N_DIES, ("recovered", "reconnects_between", "connected_at_end")),
+        ("X2", LOSS, ("no_silent_loss",)),
     ),
-    "test_r17_the_market_hub_going_away_leaves_the_user_hub_alone": Finding(
-        ("R2", "R17"),
-        "the market hub going away is noticed late; " + BARE_NO_RESTORE,
-        ("detected_server:hub_down", "recovered_within"),
+    *claims(CLOSE_ONCE, ("R12", N_DIES, ("connected_at_end",))),
+    *claims(DUPLICATES, ("X1", TWICE, ("no_event_delivered_twice",))),
+    *claims(PARTITION, ("R2", S_SLOW, ("detected_partition",))),
+    *claims(CLOSE, ("R12", N_DIES, ("recovered", "connected_at_end"))),
+    *claims(CLOSE_REFUSING, ("R12", S_CLOSE, ("market_failed_visibly",))),
+    *claims(RACES, ("R13", NO_STATE, ("no_duplicate_subscriptions",))),
+    *claims(
+        RACES_FAULTS,
+        ("R13", NO_STATE, ("no_duplicate_subscriptions",)),
+        ("R17", NO_RESTORE, ("server_set_equals_intended",)),
     ),
-}
-SIGNALRCORE_095: dict[str, Finding] = {
-    **SIGNALRCORE_COMMON,
-    "test_a_second_fault_right_after_the_first_recovery_is_recovered_too": Finding(
-        ("R17",), BARE_NO_RESTORE, ("recovered_within", "reconnects_between", "no_silent_loss")
+    *claims(CONNECT_DROP, ("R4", N_DIES, ("connected_at_end",))),
+    *claims(ONE_DOWN, ("R2", S_SLOW, ("detected_refuse",))),
+    *claims(ONE_DOWN_USER, ("R2", S_SLOW, ("detected_refuse",))),
+    *claims(HUB_DOWN, ("R12", S_CLOSE, ("detected_server:hub_down",))),
+    *claims(
+        SILENT_HUB,
+        ("R18", S_SLOW, ("detected_half_open",)),
+        ("R4", N_DIES, ("recovered", "connected_at_end")),
+        ("X2", LOSS, ("no_silent_loss",)),
     ),
-    "test_r17_one_hub_down_leaves_the_other_streaming[market-user]": Finding(
-        ("R17",), BARE_NO_RESTORE, ("recovered_within", "connected_at_end", "no_silent_loss")
+    *claims(REJECTED, ("R17", S_STARTUP, ("connected_at_end",))),
+    *claims(
+        CONNECT_DOWN,
+        (
+            "R17",
+            S_STARTUP,
+            ("never_connected_while_down", "connect_with_both_hubs_up_tells_the_truth", "connected_at_end"),
+        ),
     ),
-    "test_r17_one_hub_down_leaves_the_other_streaming[user-market]": Finding(
-        ("R4",),
-        "the refused user hub is not back within 4 s of returning: fixed reconnect intervals",
-        ("recovered_within", "connected_at_end"),
+    *claims(
+        HALF_OPEN,
+        ("R2", S_SLOW, ("detected_half_open",)),
+        ("R4", N_DIES, ("recovered", "connected_at_end")),
+        ("X2", LOSS, ("no_silent_loss",)),
     ),
-    "test_r8_r14_a_handshake_that_never_comes_fails_each_attempt_in_time_then_recovers": HANDSHAKE_NOT_TIMED_OUT,
-}
-SIGNALRCORE_102: dict[str, Finding] = {
-    **SIGNALRCORE_COMMON,
-    "test_a_second_fault_right_after_the_first_recovery_is_recovered_too": Finding(
-        ("R2", "R17"),
-        "after the reset the market hub is not back in time ("
-        + SIGNALRCORE_SLOW
-        + "), and nothing is restored",
-        ("recovered_within", "reconnects_between", "no_silent_loss", "connected_at_end"),
+    *claims(PINGS_STOP, ("R18", S_SLOW, ("silent_user_hub_noticed",))),
+    *claims(EXPIRY, ("R3", S_STALE, ("fresh_token_after",))),
+    *claims(
+        HERD,
+        ("R4", N_DIES, ("herd_spread_out", "recovered")),
+        ("R4", NO_GIVE_UP, ("quitter_failed_visibly",)),
     ),
-    "test_r8_r14_a_handshake_that_never_comes_fails_each_attempt_in_time_then_recovers": Finding(
-        ("R8", "R14"),
-        "a handshake that never comes is not timed out: the hub never says it lost the market",
-        ("attempts_bounded_by_connect_timeout", "recovered_within", "connected_at_end"),
-    ),
-    "test_r17_one_hub_down_leaves_the_other_streaming": Finding(
-        ("R2",),
-        "a refused hub is noticed only ~5 s later, when a send fails",
-        ("detected_refuse", "recovered_within", "connected_at_end"),
-    ),
-}
+    *claims(BURST, ("R5", BACKLOG, ("no_silent_loss",))),
+    *claims(THROWING, ("R6", N_DIES, ("no_silent_loss", "callback_errors_between", "connected_at_end"))),
+    *claims(NEGOTIATE_HANG, ("R8", S_HANG, ("connected_once_negotiates_answer",))),
+    *claims(HANDSHAKE_HANG, ("R8", S_HANDSHAKE, ("attempts_bounded_by_connect_timeout",))),
+    *claims(SPLIT, ("X4", N_DIES, ("no_silent_loss", "market_untouched"))),
+    *claims(RESET, ("R2", S_SLOW, ("detected_reset",))),
+)
