@@ -272,10 +272,21 @@ def queues_bounded(history: RunHistory, bound: int) -> Verdict:
     return _bounded(history, "queues_bounded", "queued", bound, "queued events")
 
 
-def tasks_bounded(history: RunHistory, bound: int, *, growth_after: float | None = None) -> Verdict:
+def tasks_bounded(
+    history: RunHistory, bound: int, *, growth_after: float | None = None, at_end: bool = False
+) -> Verdict:
     """At most ``bound`` tasks; with ``growth_after`` (a time), at most ``bound`` more than the most
     the client ran before it: what a burst added, not the machinery it always runs (project-x-py
-    4.x keeps about a dozen tasks at rest: heartbeats, watchdogs, keep-alives)."""
+    4.x keeps about a dozen tasks at rest: heartbeats, watchdogs, keep-alives). With ``at_end``, the
+    tasks left in the last sample: a leak, not a backlog the client works through (a scenario
+    about something else than bursts must not fail on one, R5's mechanism)."""
+    if at_end:
+        counts = [e["tasks"] for e in history.client_events("metrics") if e.get("tasks") is not None]
+        if not counts:
+            return Verdict.unknown("tasks_bounded", "the client does not report its tasks")
+        return Verdict(
+            "tasks_bounded", counts[-1] <= bound, f"{counts[-1]} tasks left at the end (bound {bound})"
+        )
     if growth_after is None:
         return _bounded(history, "tasks_bounded", "tasks", bound, "tasks")
     before = [

@@ -293,3 +293,9 @@ def test_tasks_bounded_can_judge_what_a_burst_added_to_what_the_client_always_ru
     verdict = checks.tasks_bounded(flood, 20, growth_after=2.5)
     assert not verdict.ok
     assert "841 more" in verdict.detail
+    backlog_worked_through = history(client=[sample(1.0, 5), sample(2.0, 37), sample(3.0, 6)])
+    assert not checks.tasks_bounded(backlog_worked_through, 20).ok
+    assert checks.tasks_bounded(backlog_worked_through, 20, at_end=True).ok  # none leaked
+    leak = history(client=[sample(1.0, 5), sample(3.0, 26)])
+    assert not checks.tasks_bounded(leak, 20, at_end=True).ok
+    assert checks.tasks_bounded(history(client=[]), 20, at_end=True).status == "unknown"
