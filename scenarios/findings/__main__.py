@@ -52,11 +52,12 @@ def run_client(client: str, reports: Path) -> tuple[list[matrix.Outcome], float]
     run_dir = (out / "latest").resolve()
     outcomes = matrix.load(run_dir) if (run_dir / "matrix.json").is_file() else []
     for o in outcomes:
-        timeline = run_dir / o.report / "timeline.json"
+        timeline, target = run_dir / o.report / "timeline.json", timeline_file(o.scenario)
         if o.report and timeline.is_file() and "test_soak" not in o.report:
-            target = timeline_file(o.scenario)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(timeline, target)
+        elif o.report:
+            target.unlink(missing_ok=True)  # no fault timeline this time: none to replay
     return outcomes, time.monotonic() - started
 
 

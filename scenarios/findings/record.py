@@ -69,10 +69,18 @@ def replay_command(scenario: str, client: str, seed: int = SEED) -> str:
     node = node_id(scenario, client)
     if "test_soak.py" in node:
         rest = f"-m soak --soak-duration {SOAK_DURATION}"
-    else:
+    elif plays_a_timeline(scenario):
         timeline = timeline_file(scenario).relative_to(ROOT)
         rest = f"-m chaos --chaos-replay {shlex.quote(str(timeline))}"
+    else:  # no fault timeline: the seed is all there is to replay
+        rest = "-m chaos"
     return f".venv/bin/pytest {shlex.quote(node)} --client {client} --chaos-seed {seed} {rest}"
+
+
+def plays_a_timeline(scenario: str) -> bool:
+    """Whether the findings run committed a fault timeline for ``scenario`` (a few scenarios only
+    drive the client, with no fault: the seed is all there is to replay)."""
+    return timeline_file(scenario).is_file()
 
 
 def _module_of(name: str) -> str:
