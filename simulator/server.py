@@ -30,6 +30,7 @@ from .session import HubSession
 from .tasks import Supervisor
 
 REQUEST_LOG_LIMIT = 10_000
+CLOSED_RECORD_LIMIT = 1_000
 HEADER_TIMEOUT_S = 30.0  # a request's headers (and an idle keep-alive connection) within this
 REQUEST_LOG_BYTES = 4 * 1024 * 1024
 CLOSED_RECORDS_BYTES = 32 * 1024 * 1024
@@ -43,9 +44,6 @@ def ws_message_limit(max_record_size: int | None) -> int:
     if not max_record_size:
         return UNLIMITED_WS_MESSAGE
     return PENDING_RECORDS * max_record_size + 1  # aiohttp refuses a message of max_msg_size itself
-
-
-CLOSED_RECORD_LIMIT = 1_000
 
 
 class SimulatorServer:

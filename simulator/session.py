@@ -262,17 +262,16 @@ class HubSession:
         else:
             reason, error, allow = closed.reason.value, closed.error, closed.allow_reconnect
             by = "client" if closed.reason is CloseReason.PEER_CLOSED else "server"
+        ws_code = self._ws_close_code if closed is not None and not self._aborted else None
+        if self._ws_error is not None:
+            ws_code = self._ws.close_code  # aiohttp's own (1009 for a message too large)
         self.record.set_closed(
             time.time(),
             reason=reason,
             error=error,
             allowReconnect=allow,
             by=by,
-            wsCloseCode=self._ws.close_code
-            if self._ws_error is not None
-            else self._ws_close_code
-            if closed is not None and not self._aborted
-            else None,
+            wsCloseCode=ws_code,
         )
 
     # -- the three loops ---------------------------------------------------------------------
