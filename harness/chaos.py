@@ -36,7 +36,7 @@ from . import client_envs, report
 from .adapters import ClientAdapter, ReferenceAdapter
 from .findings import Claim, Judgement, judge
 from .process_adapters import BareSignalRAdapter, DriverAdapter
-from .processes import SimulatorProcess
+from .processes import SimulatorProcess, control_headers
 from .run_history import RunHistory
 from .timeline import Player, Step, Timeline
 from .toxiproxy import Toxiproxy, ToxiproxyError
@@ -277,7 +277,9 @@ class ChaosRun:
         """What the simulator holds now for the open connections of ``hub``, concatenated."""
         params = {"hub": hub, "open": "true"}
         async with (
-            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http,
+            aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=5), headers=control_headers(self.simulator.url)
+            ) as http,
             http.get(f"{self.simulator.url}/_sim/connections", params=params) as response,
         ):
             rows = (await response.json())["connections"]
@@ -300,7 +302,8 @@ class ChaosRun:
 
     async def _collect(self) -> None:
         url = self.simulator.url
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
+        timeout = aiohttp.ClientTimeout(total=10)
+        async with aiohttp.ClientSession(timeout=timeout, headers=control_headers(url)) as http:
             async with http.get(f"{url}/_sim/requests") as r:
                 self.history.requests = (await r.json())["requests"]
             async with http.get(f"{url}/_sim/connections") as r:

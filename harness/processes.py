@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import secrets
 import shutil
 import signal
 import subprocess
@@ -23,6 +24,8 @@ from collections import abc
 from pathlib import Path
 from types import TracebackType
 from typing import Self
+
+from simulator.config import CONTROL_TOKEN_ENV, CONTROL_TOKEN_HEADER
 
 from .errors import ProcessError
 
@@ -140,12 +143,44 @@ class ManagedProcess:
         self.stop()
 
 
+_CONTROL_TOKENS: dict[str, str] = {}  # the URL of each simulator the harness runs -> its token
+
+
+def control_headers(url: str) -> dict[str, str]:
+    """What a request to ``url`` (under a simulator's URL) carries to be let into its control API:
+    the token of the simulator the harness started there, else ``$FAULTLINE_CONTROL_TOKEN`` (a
+    simulator someone else started), else nothing."""
+    token = next((t for base, t in _CONTROL_TOKENS.items() if url.startswith(base)), None)
+    token = token or os.environ.get(CONTROL_TOKEN_ENV)
+    return {CONTROL_TOKEN_HEADER: token} if token else {}
+
+
 class SimulatorProcess(ManagedProcess):
-    """``python -m simulator`` on a free port; ``url`` once started."""
+    """``python -m simulator`` on a free port; ``url`` once started. Its control API needs a token
+    of its own (in its environment, not on its command line), which ``control_headers(url)`` gives."""
 
     def __init__(self, *flags: str, python: str = sys.executable, **kwargs: object) -> None:
         argv = [python, "-m", "simulator", "--host", "127.0.0.1", "--port", "0", *flags]
-        super().__init__(argv, ready_pattern=r"^listening on (http://\S+)$", name="simulator", **kwargs)  # type: ignore[arg-type]
+        self.control_token = secrets.token_urlsafe(24)
+        env = dict(kwargs.pop("env", None) or os.environ)  # type: ignore[call-overload]
+        env[CONTROL_TOKEN_ENV] = self.control_token
+        super().__init__(
+            argv,
+            ready_pattern=r"^listening on (http://\S+)$",
+            name="simulator",
+            env=env,
+            **kwargs,  # type: ignore[arg-type]
+        )
+
+    def start(self) -> re.Match[str]:
+        match = super().start()
+        _CONTROL_TOKENS[self.url] = self.control_token
+        return match
+
+    def stop(self) -> int | None:
+        if self.ready_match is not None:
+            _CONTROL_TOKENS.pop(self.url, None)
+        return super().stop()
 
     @property
     def url(self) -> str:

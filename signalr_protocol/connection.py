@@ -43,6 +43,7 @@ from .protocols import HubProtocol
 
 SERVER_TIMEOUT_ERROR = "Server timeout elapsed without receiving a message from the server."
 CLIENT_HANDSHAKE_TIMEOUT_ERROR = "The handshake timed out."
+PENDING_RECORDS = 4  # server: records' worth of bytes held while a handshake waits for its answer
 
 
 class Role(Enum):
@@ -238,6 +239,12 @@ class Connection:
             self._receive_messages(data, now)
         elif self.state is State.HANDSHAKE_RECEIVED:
             self._pending += data
+            # held until the handshake is answered: never more than a few records' worth
+            if (
+                self.max_record_size is not None
+                and len(self._pending) > PENDING_RECORDS * self.max_record_size
+            ):
+                self._handshake_failed(HANDSHAKE_CANCELED, now)
         else:
             self._receive_handshake(data, now)
 
@@ -301,6 +308,9 @@ class Connection:
                 self._handshake_failed(HANDSHAKE_CANCELED, now)
             return
         self._handshake_buffer = b""
+        if self.max_record_size is not None and end > self.max_record_size:  # the handshake itself
+            self._handshake_failed(HANDSHAKE_CANCELED, now)
+            return
         record, rest = buffer[:end], buffer[end + 1 :]
         if self.role is Role.SERVER:
             self._server_handshake(record, rest, now)

@@ -11,10 +11,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 
-from .config import ServerConfig
+from .config import CONTROL_TOKEN_ENV, CONTROL_TOKEN_HEADER, ServerConfig
+from .guard import bound_beyond_loopback
 from .options import (
     burst,
     load_profile,
@@ -41,6 +43,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=port, default=0, help="port to bind; 0 picks a free one (default 0)")
+    p.add_argument(
+        "--control-token",
+        default=os.environ.get(CONTROL_TOKEN_ENV) or None,
+        metavar="TOKEN",
+        help=f"the control API (/_sim/) then needs it in {CONTROL_TOKEN_HEADER} (GET /_sim/health aside); "
+        f"default ${CONTROL_TOKEN_ENV}. Set one whenever --host is not loopback",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed for every generated stream (default 0)")
     p.add_argument(
         "--keep-alive",
@@ -225,6 +234,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         coalesce_frames=not args.no_coalesce,
         history_limit=args.history_limit,
         history_path=str(args.history_file) if args.history_file else None,
+        control_token=args.control_token,
     )
 
 
@@ -263,6 +273,13 @@ async def serve(args: argparse.Namespace) -> int:
             print(f"error: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 1
     print(f"listening on {server.url}", flush=True)
+    if bound_beyond_loopback(args.host) and args.control_token is None:
+        print(
+            f"warning: bound to {args.host} without --control-token: anyone who can reach this port can "
+            "drive the control API (/_sim/: inject faults, expire tokens, read requests)",
+            file=sys.stderr,
+            flush=True,
+        )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -6,6 +6,9 @@ from dataclasses import dataclass
 
 from signalr_protocol import Timeouts
 
+CONTROL_TOKEN_HEADER = "X-Faultline-Control-Token"
+CONTROL_TOKEN_ENV = "FAULTLINE_CONTROL_TOKEN"  # python -m simulator reads --control-token from it
+
 
 @dataclass(frozen=True, slots=True)
 class ServerConfig:
@@ -26,6 +29,7 @@ class ServerConfig:
     record_message_limit: int = 100_000  # messages kept per connection record (counts are exact)
     history_limit: int = 200_000  # send-history entries kept in memory (all connections)
     history_path: str | None = None  # also append every send-history entry to this JSON-lines file
+    control_token: str | None = None  # /_sim/ then needs it in X-Faultline-Control-Token (health aside)
 
     @property
     def timeouts(self) -> Timeouts:

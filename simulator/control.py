@@ -1,6 +1,6 @@
 """The control API under ``/_sim/``: JSON in, JSON out, 4xx with ``{"error": ...}`` on bad input.
 
-GET  /_sim/health                          hubs, open connections
+GET  /_sim/health                          hubs, open connections; 503 "degraded" naming failed tasks
 GET  /_sim/connections[?hub=H&open=true]   connection summaries
 GET  /_sim/connections/{id}[?messages=false]  one connection's full record
 POST /_sim/connections/{id}/close          {"error"?: str, "allowReconnect"?: bool, "wsCode"?: int}
@@ -18,7 +18,9 @@ GET  /_sim/history[?since=N&limit=M&connection=ID&hub=H&target=T]
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 from collections import abc
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +31,7 @@ from .faults import REGISTRY, ActiveFault, FaultError, make_fault
 from .history import entry_json
 from .recording import dumps
 from .session import HubSession
+from .values import BadValue, encodable, number, parse_json
 
 if TYPE_CHECKING:
     from .server import SimulatorServer
@@ -36,6 +39,10 @@ if TYPE_CHECKING:
 _MISSING = object()
 HISTORY_PAGE = 10_000
 HISTORY_PAGE_MAX = 100_000
+MAX_INVOKE_TIMEOUT_S = 300.0
+BODY_TIMEOUT_S = 10.0  # a request body (REST or control) must arrive within this once its headers have
+
+log = logging.getLogger(__name__)
 
 
 def _query_int(request: web.Request, name: str, default: int, low: int, high: int | None = None) -> int:
@@ -60,7 +67,11 @@ def fail(status: int, message: str) -> web.HTTPException:
     """An HTTP error carrying ``{"error": message}``."""
     exc_class = {
         400: web.HTTPBadRequest,
+        401: web.HTTPUnauthorized,
+        403: web.HTTPForbidden,
         404: web.HTTPNotFound,
+        408: web.HTTPRequestTimeout,
+        415: web.HTTPUnsupportedMediaType,
         409: web.HTTPConflict,
         502: web.HTTPBadGateway,
         504: web.HTTPGatewayTimeout,
@@ -68,18 +79,54 @@ def fail(status: int, message: str) -> web.HTTPException:
     return exc_class(text=json.dumps({"error": message}), content_type="application/json")
 
 
+async def read_body(request: web.Request) -> bytes:
+    """The whole body, within ``BODY_TIMEOUT_S`` (else 408) and ``client_max_size`` (else 413).
+    A client that drops the connection mid-body costs one log line, not a traceback."""
+    try:
+        async with asyncio.timeout(BODY_TIMEOUT_S):
+            return await request.read()
+    except TimeoutError:
+        raise fail(408, f"the body did not arrive within {BODY_TIMEOUT_S:g} s") from None
+    except ConnectionError as exc:
+        log.info("%s %s: the client went away mid-body (%s)", request.method, request.path, exc)
+        raise fail(400, "the client went away mid-body") from None
+
+
 async def json_body(request: web.Request) -> dict[str, Any]:
-    """The request's JSON object; an empty body is ``{}``. Anything else is a 400."""
-    raw = await request.read()
+    """The request's JSON object; an empty body is ``{}``. Anything else (not JSON, not an object,
+    ``NaN``, numbers past 64 bits or to infinity, nesting past ``values.MAX_DEPTH``) is a 400."""
+    raw = await read_body(request)
     if not raw.strip():
         return {}
     try:
-        body = json.loads(raw)
-    except ValueError as exc:
-        raise fail(400, f"body is not valid JSON: {exc}") from None
+        body = parse_json(raw)
+    except BadValue as exc:
+        raise fail(400, f"body: {exc}") from None
     if not isinstance(body, dict):
         raise fail(400, "body must be a JSON object")
     return body
+
+
+def bounded(
+    body: dict[str, Any], name: str, default: float, *, low: float, high: float, low_open: bool = False
+) -> float:
+    """``body[name]`` (or ``default``) as a finite number in its documented range; else a 400."""
+    if name not in body:
+        return default
+    try:
+        return number(body[name], f"field {name!r}", low=low, high=high, low_open=low_open)
+    except BadValue as exc:
+        raise fail(400, str(exc)) from None
+
+
+def arguments(body: dict[str, Any]) -> list[Any]:
+    """``body["arguments"]`` (default ``[]``), which both hub protocols must be able to carry."""
+    values: list[Any] = field(body, "arguments", list, [])
+    try:
+        encodable(values, "field 'arguments'")
+    except BadValue as exc:
+        raise fail(400, str(exc)) from None
+    return values
 
 
 def field(body: dict[str, Any], name: str, kind: type | tuple[type, ...], default: Any = _MISSING) -> Any:
@@ -132,9 +179,16 @@ class ControlApi:
         raise fail(404, f"no connection {connection_id}")
 
     async def health(self, request: web.Request) -> web.Response:
-        return reply(
-            {"ok": True, "hubs": sorted(self.server.hubs), "openConnections": len(self.server.sessions)}
-        )
+        """200 ``ok: true``, or 503 ``status: degraded`` naming the background tasks that failed."""
+        failed = self.server.tasks.health()
+        body = {
+            "ok": not failed,
+            "status": "degraded" if failed else "ok",
+            "hubs": sorted(self.server.hubs),
+            "openConnections": len(self.server.sessions),
+            "tasks": failed,
+        }
+        return reply(body, status=503 if failed else 200)
 
     async def connections(self, request: web.Request) -> web.Response:
         hub = request.query.get("hub")
@@ -180,17 +234,17 @@ class ControlApi:
     async def send(self, request: web.Request) -> web.Response:
         body = await json_body(request)
         session = self._session(request)
-        session.send(field(body, "target", str), *field(body, "arguments", list, []))
+        session.send(field(body, "target", str), *arguments(body))
         return reply({"sent": 1})
 
     async def invoke(self, request: web.Request) -> web.Response:
         body = await json_body(request)
         session = self._session(request)
         target = field(body, "target", str)
-        arguments = field(body, "arguments", list, [])
-        timeout_s = field(body, "timeoutS", (int, float), 10.0)
+        args = arguments(body)
+        timeout_s = bounded(body, "timeoutS", 10.0, low=0.0, high=MAX_INVOKE_TIMEOUT_S, low_open=True)
         try:
-            result = await session.invoke_client(target, *arguments, timeout_s=timeout_s)
+            result = await session.invoke_client(target, *args, timeout_s=timeout_s)
         except ClientResultError as exc:
             raise fail(502, f"client answered with an error: {exc}") from None
         except TimeoutError:
@@ -204,7 +258,7 @@ class ControlApi:
         hub = self.server.hubs.get(request.match_info["hub"].lower())
         if hub is None:
             raise fail(404, f"no hub {request.match_info['hub']}")
-        sent = hub.broadcast(field(body, "target", str), field(body, "arguments", list, []))
+        sent = hub.broadcast(field(body, "target", str), arguments(body))
         return reply({"sent": sent})
 
     async def requests(self, request: web.Request) -> web.Response:
@@ -248,7 +302,7 @@ class ControlApi:
 
     async def clear_fault(self, request: web.Request) -> web.Response:
         text = request.match_info["id"]
-        entry = self.server.faults.active.get(int(text)) if text.isdigit() else None
+        entry = self.server.faults.active.get(int(text)) if text.isascii() and text.isdigit() else None
         if entry is None:
             raise fail(404, f"no active fault {text}")
         await self._clear([entry])

@@ -18,7 +18,6 @@ seeded random walk on a 0.25 tick grid, ``rate_per_s`` per second to every subsc
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 from collections import abc
 from datetime import UTC, datetime
@@ -26,9 +25,14 @@ from typing import Any
 
 from .hub import BindingError, Hub, HubError, hub_method
 from .session import HubSession
+from .tasks import stop
 
 TICK_SIZE = 0.25
 SUBSCRIBED = "demo.subscribed"
+
+
+MAX_DELAY_MS = 60_000
+MAX_COUNT = 100_000
 
 
 class DemoHub(Hub):
@@ -47,11 +51,8 @@ class DemoHub(Hub):
             self._ticker = asyncio.create_task(self._tick_forever())
 
     async def close(self) -> None:
-        if self._ticker is not None:
-            self._ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._ticker
-            self._ticker = None
+        await stop(self._ticker)
+        self._ticker = None
 
     def next_tick(self) -> dict[str, Any]:
         self._seq += 1
@@ -74,7 +75,10 @@ class DemoHub(Hub):
             await asyncio.sleep(max(0.0, next_at - loop.time()))
             subscribers = [s for s in self.sessions.values() if s.items.get(SUBSCRIBED)]
             if subscribers:
-                self.broadcast("Tick", [self.next_tick()], subscribers)
+                try:
+                    self.broadcast("Tick", [self.next_tick()], subscribers)
+                except Exception as exc:  # logged and shown in health; the next tick goes on
+                    self.tasks.step_failed("demo", exc)
 
     @hub_method("Echo")
     async def echo(self, caller: HubSession, value: Any) -> Any:
@@ -106,15 +110,17 @@ class DemoHub(Hub):
 
     @hub_method("Delay")
     async def delay(self, caller: HubSession, ms: int) -> int:
-        if not isinstance(ms, int) or isinstance(ms, bool) or ms < 0:
-            raise BindingError("Delay takes a non-negative integer")
+        if not isinstance(ms, int) or isinstance(ms, bool) or not 0 <= ms <= MAX_DELAY_MS:
+            raise BindingError(f"Delay takes an integer from 0 to {MAX_DELAY_MS}")
         await asyncio.sleep(ms / 1000)
         return ms
 
     @hub_method("Counter")
     async def counter(self, caller: HubSession, count: int, delay_ms: int) -> abc.AsyncIterator[int]:
-        if not isinstance(count, int) or not isinstance(delay_ms, int):
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in (count, delay_ms)):
             raise BindingError("Counter takes two integers")
+        if not 0 <= count <= MAX_COUNT or not 0 <= delay_ms <= MAX_DELAY_MS:
+            raise BindingError(f"Counter takes a count up to {MAX_COUNT} and a delay up to {MAX_DELAY_MS} ms")
         for i in range(count):
             yield i
             await asyncio.sleep(delay_ms / 1000)

@@ -98,8 +98,15 @@ class Dispatcher:
     # -- invocations -------------------------------------------------------------------------
 
     def _reply(self, invocation_id: str | None, completion: Completion) -> None:
-        if invocation_id is not None and self.session.is_open:
+        if invocation_id is None or not self.session.is_open:
+            return
+        try:
             self.session.send_message(completion)
+        except (TypeError, ValueError, OverflowError) as exc:  # a result the protocol cannot carry
+            log.info("result of invocation %s cannot be encoded: %s", invocation_id, exc)
+            self.session.send_message(
+                Completion.with_error(invocation_id, f"Failed to serialize the result: {type(exc).__name__}.")
+            )
 
     def _error(self, invocation_id: str | None, text: str) -> None:
         if invocation_id is not None:

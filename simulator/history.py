@@ -15,7 +15,6 @@ while the server runs and when it stops, so a run's whole history survives a lon
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections import abc, deque
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -23,6 +22,8 @@ from typing import IO, TYPE_CHECKING, Any
 import orjson
 
 from signalr_protocol import HubMessage, Invocation
+
+from .tasks import Supervisor, stop
 
 if TYPE_CHECKING:
     from .hub import Hub
@@ -41,7 +42,8 @@ def entry_json(entry: Entry) -> dict[str, Any]:
 
 
 class SendHistory:
-    def __init__(self, limit: int, path: str | Path | None = None) -> None:
+    def __init__(self, limit: int, path: str | Path | None = None, tasks: Supervisor | None = None) -> None:
+        self.tasks = tasks or Supervisor()
         self.entries: deque[Entry] = deque(maxlen=limit)
         self.count = 0
         self.path = Path(path) if path is not None else None
@@ -108,21 +110,24 @@ class SendHistory:
     async def _flush_periodically(self) -> None:
         while True:
             await asyncio.sleep(FLUSH_INTERVAL_S)
-            self.flush()
+            try:
+                self.flush()
+            except OSError as exc:  # a full disk: logged and shown in health; the next flush tries again
+                self.tasks.step_failed("history", exc)
 
     def flush(self) -> None:
         if self._file is not None:
             self._file.flush()
 
     async def close(self) -> None:
-        if self._flusher is not None:
-            self._flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._flusher
-            self._flusher = None
+        await stop(self._flusher)
+        self._flusher = None
         if self._file is not None:
-            self._file.close()
-            self._file = None
+            file, self._file = self._file, None
+            try:
+                file.close()
+            except OSError as exc:
+                self.tasks.step_failed("history", exc)
 
 
 def read_history_file(path: str | Path) -> abc.Iterator[dict[str, Any]]:

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from signalr_protocol import Invocation
 
+from .tasks import Supervisor
+
 if TYPE_CHECKING:
     from .session import HubSession
 
@@ -88,6 +90,7 @@ class Hub:
 
     def __init__(self) -> None:
         self.sessions: dict[str, HubSession] = {}
+        self.tasks = Supervisor()  # the server's own, once the hub is served: failures show in health
 
     def method(self, target: str) -> MethodSpec | None:
         return self._specs.get(target.lower())

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import tomllib
 from collections import abc
 from pathlib import Path
@@ -38,15 +39,20 @@ from .projectx.catalog import PRODUCTS
 from .projectx.limits import Limit, parse_limits
 from .projectx.profile import Burst, ProfileError, parse_burst, parse_rates
 
+MAX_NUMBER = 1e9  # no flag means more (seconds: 31 years; rates, sizes: far past any use)
+
 
 def number(kind: abc.Callable[[str], float], *, zero_allowed: bool) -> abc.Callable[[str], float]:
-    """An argparse type: ``kind`` of the text, greater than 0 (or at least 0 if ``zero_allowed``)."""
+    """An argparse type: ``kind`` of the text, finite, at most ``MAX_NUMBER``, greater than 0 (or
+    at least 0 if ``zero_allowed``)."""
 
     def parse(text: str) -> float:
         try:
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not math.isfinite(value) or value > MAX_NUMBER:
+            raise argparse.ArgumentTypeError(f"must be a finite number at most {MAX_NUMBER:g}: {text!r}")
         if value < 0 or (value == 0 and not zero_allowed):
             bound = "must not be negative" if zero_allowed else "must be greater than 0"
             raise argparse.ArgumentTypeError(f"{bound}: {text!r}")

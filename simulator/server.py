@@ -10,23 +10,40 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import OrderedDict, abc, deque
+from collections import OrderedDict, abc
 from typing import Any
 
 from aiohttp import web
+
+from signalr_protocol.connection import PENDING_RECORDS
 
 from .config import ServerConfig
 from .control import ControlApi
 from .endpoints import Authenticator, HubEndpoints, allow_all
 from .faults import FaultSet
+from .guard import control_guard
 from .history import SendHistory
 from .hub import Hub
-from .recording import REQUEST_LOG_KEY, REQUEST_RECORD_KEY, ConnectionRecord, HttpRequestRecord
+from .recording import REQUEST_LOG_KEY, REQUEST_RECORD_KEY, BoundedLog, ConnectionRecord, HttpRequestRecord
 from .registry import ConnectionRegistry
 from .session import HubSession
+from .tasks import Supervisor
 
 REQUEST_LOG_LIMIT = 10_000
 CLOSED_RECORD_LIMIT = 1_000
+HEADER_TIMEOUT_S = 30.0  # a request's headers (and an idle keep-alive connection) within this
+REQUEST_LOG_BYTES = 4 * 1024 * 1024
+CLOSED_RECORDS_BYTES = 32 * 1024 * 1024
+UNLIMITED_WS_MESSAGE = 16 * 1024 * 1024
+
+
+def ws_message_limit(max_record_size: int | None) -> int:
+    """The largest WebSocket message aiohttp reads, from ``--max-message-size``: a few records'
+    worth (``PENDING_RECORDS``; one message may carry several), refused from the frame's declared
+    length before anything is buffered; 16 MiB when records are unlimited."""
+    if not max_record_size:
+        return UNLIMITED_WS_MESSAGE
+    return PENDING_RECORDS * max_record_size + 1  # aiohttp refuses a message of max_msg_size itself
 
 
 class SimulatorServer:
@@ -39,11 +56,14 @@ class SimulatorServer:
     ) -> None:
         self.config = config
         self.hubs: dict[str, Hub] = {hub.name.lower(): hub for hub in hubs}
+        self.tasks = Supervisor()  # background work; a failure there makes health say degraded
+        for hub in self.hubs.values():
+            hub.tasks = self.tasks
         self.registry = ConnectionRegistry(config.disconnect_timeout_s)
         self.sessions: dict[str, HubSession] = {}
         self.records: OrderedDict[str, ConnectionRecord] = OrderedDict()
-        self.requests: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_LIMIT)
-        self.history = SendHistory(config.history_limit, config.history_path)
+        self.requests: BoundedLog[dict[str, Any]] = BoundedLog(REQUEST_LOG_LIMIT, REQUEST_LOG_BYTES)
+        self.history = SendHistory(config.history_limit, config.history_path, self.tasks)
         self.faults = FaultSet()
         self.endpoints = HubEndpoints(self, authenticate)
         self.app = self._build_app()
@@ -55,7 +75,8 @@ class SimulatorServer:
     # -- the application -----------------------------------------------------------------------
 
     def _build_app(self) -> web.Application:
-        app = web.Application(middlewares=[self._log_requests])
+        guard = control_guard(self.config.control_token, self.config.host)
+        app = web.Application(middlewares=[guard, self._log_requests])
         app.add_routes(self.endpoints.routes())
         app.add_routes(ControlApi(self).routes())
         app.on_startup.append(self._start_hubs)
@@ -74,7 +95,7 @@ class SimulatorServer:
         entry: dict[str, Any] = {**record.to_json(), "status": None}
         request[REQUEST_RECORD_KEY] = record
         request[REQUEST_LOG_KEY] = entry
-        self.requests.append(entry)
+        self.requests.append(entry, record.size)
         try:
             response = await handler(request)
         except web.HTTPException as exc:
@@ -94,7 +115,7 @@ class SimulatorServer:
             compress=False,  # ASP.NET Core does not negotiate permessage-deflate by default
             decode_text=False,
             timeout=5.0,  # WebSocketOptions.CloseTimeout
-            max_msg_size=max(16 * 1024 * 1024, 2 * (cfg.max_receive_message_size or 0)),
+            max_msg_size=ws_message_limit(cfg.max_receive_message_size),
         )
 
     async def serve(self, session: HubSession) -> None:
@@ -113,9 +134,14 @@ class SimulatorServer:
             self._trim_records()
 
     def _trim_records(self) -> None:
-        closed = [cid for cid, record in self.records.items() if not record.is_open]
-        for cid in closed[: max(0, len(closed) - CLOSED_RECORD_LIMIT)]:
+        """Forget the oldest closed records past ``CLOSED_RECORD_LIMIT`` or ``CLOSED_RECORDS_BYTES``."""
+        closed = [(cid, record.size) for cid, record in self.records.items() if not record.is_open]
+        total = sum(size for _, size in closed)
+        for index, (cid, size) in enumerate(closed):
+            if len(closed) - index <= CLOSED_RECORD_LIMIT and total <= CLOSED_RECORDS_BYTES:
+                break
             del self.records[cid]
+            total -= size
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -136,7 +162,11 @@ class SimulatorServer:
         await self.history.close()
 
     async def start(self) -> None:
-        runner = web.AppRunner(self.app, handle_signals=False, access_log=None)
+        # aiohttp has no header-read timeout, but its keep-alive timer runs from the connection's
+        # first byte until a request's headers are complete: a client trickling headers is cut there.
+        runner = web.AppRunner(
+            self.app, handle_signals=False, access_log=None, keepalive_timeout=HEADER_TIMEOUT_S
+        )
         await runner.setup()
         site = web.TCPSite(runner, self.config.host, self.config.port, reuse_address=True)
         try:

@@ -91,6 +91,7 @@ class HubSession:
         self._end_error: str | None = None
         self._dropped = False  # the server gave up on a client too far behind
         self._aborted = False
+        self._ws_error: BaseException | None = None  # aiohttp closed the socket itself (1009: too large)
         self.linger_s = 0.0  # after the last record, hold the socket this long (a fault sets it)
 
     # -- what hubs use -------------------------------------------------------------------------
@@ -254,24 +255,32 @@ class HubSession:
             reason, error, allow, by = "aborted", self._end_error, False, "server"
         elif self._dropped:
             reason, error, allow, by = "dropped", self._end_error, False, "server"
+        elif self._ws_error is not None:
+            reason, error, allow, by = "websocket_error", str(self._ws_error), False, "server"
         elif closed is None:
             reason, error, allow, by = "transport_closed", self._end_error, False, "client"
         else:
             reason, error, allow = closed.reason.value, closed.error, closed.allow_reconnect
             by = "client" if closed.reason is CloseReason.PEER_CLOSED else "server"
+        ws_code = self._ws_close_code if closed is not None and not self._aborted else None
+        if self._ws_error is not None:
+            ws_code = self._ws.close_code  # aiohttp's own (1009 for a message too large)
         self.record.set_closed(
             time.time(),
             reason=reason,
             error=error,
             allowReconnect=allow,
             by=by,
-            wsCloseCode=self._ws_close_code if closed is not None and not self._aborted else None,
+            wsCloseCode=ws_code,
         )
 
     # -- the three loops ---------------------------------------------------------------------
 
     async def _read_loop(self) -> None:
         async for frame in self._ws:
+            if frame.type is WSMsgType.ERROR:  # aiohttp refused the frame and closed (1009, 1002)
+                self._ws_error = frame.data
+                break
             if frame.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
                 break
             data = frame.data if isinstance(frame.data, bytes) else frame.data.encode()

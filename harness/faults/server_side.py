@@ -14,6 +14,8 @@ from typing import Any, ClassVar
 
 import aiohttp
 
+from ..processes import control_headers
+
 SERVER_FAULTS: dict[str, type[ServerFault]] = {}
 
 
@@ -37,7 +39,10 @@ class ServerFault:
 
 async def _post(url: str, body: dict[str, Any] | None = None) -> Any:
     timeout = aiohttp.ClientTimeout(total=5)
-    async with aiohttp.ClientSession(timeout=timeout) as http, http.post(url, json=body or {}) as response:
+    async with (
+        aiohttp.ClientSession(timeout=timeout, headers=control_headers(url)) as http,
+        http.post(url, json=body or {}) as response,
+    ):
         reply = await response.json()
         if response.status >= 400:
             raise RuntimeError(f"control API {url}: {response.status} {reply}")
@@ -46,7 +51,10 @@ async def _post(url: str, body: dict[str, Any] | None = None) -> Any:
 
 async def _delete(url: str, what: str) -> None:
     timeout = aiohttp.ClientTimeout(total=5)
-    async with aiohttp.ClientSession(timeout=timeout) as http, http.delete(url) as response:
+    async with (
+        aiohttp.ClientSession(timeout=timeout, headers=control_headers(url)) as http,
+        http.delete(url) as response,
+    ):
         if response.status >= 400:
             raise RuntimeError(f"control API: {what}: {response.status} {await response.text()}")
 
@@ -55,7 +63,7 @@ async def _open_connections(control_url: str, hub: str) -> list[str]:
     timeout = aiohttp.ClientTimeout(total=5)
     params = {"hub": hub, "open": "true"}
     async with (
-        aiohttp.ClientSession(timeout=timeout) as http,
+        aiohttp.ClientSession(timeout=timeout, headers=control_headers(control_url)) as http,
         http.get(f"{control_url}/_sim/connections", params=params) as response,
     ):
         return [c["connectionId"] for c in (await response.json())["connections"]]

@@ -41,8 +41,8 @@ class FeedError(Exception):
     """The hub could not be reached, refused us, or broke the protocol."""
 
 
-def post_json(url: str, body: Any, token: str | None = None) -> Any:
-    headers = {"Content-Type": "application/json"}
+def post_json(url: str, body: Any, token: str | None = None, headers: dict[str, str] | None = None) -> Any:
+    headers = {"Content-Type": "application/json", **(headers or {})}
     if token is not None:
         headers["Authorization"] = f"Bearer {token}"
     request = urllib.request.Request(url, json.dumps(body).encode(), headers, method="POST")

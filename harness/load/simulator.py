@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..processes import SimulatorProcess
+from ..processes import SimulatorProcess, control_headers
 from .feed import post_json
 
 # Server-side client timeout as ASP.NET's default; no server-side history file (its writes would
@@ -24,4 +24,5 @@ def start(months: int, symbols: str, log_path: Path) -> SimulatorProcess:
 def set_rates(base: str, quote: float, trade: float, depth: float) -> None:
     """Events per second per contract and kind, for every contract (each event is one or two hub
     messages: a quote also moves a depth level, a trade takes depth)."""
-    post_json(f"{base}/_sim/market/rates", {"quote": quote, "trade": trade, "depth": depth})
+    url = f"{base}/_sim/market/rates"
+    post_json(url, {"quote": quote, "trade": trade, "depth": depth}, headers=control_headers(url))

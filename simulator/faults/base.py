@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from aiohttp import web
 
+from ..values import BadValue, encodable
+
 if TYPE_CHECKING:
     from signalr_protocol import HubMessage
 
@@ -52,6 +54,10 @@ class ServerFault:
                 raise FaultError(f"{self.name}: {key} must not be a boolean")
             if not isinstance(value, kinds):
                 raise FaultError(f"{self.name}: {key} has the wrong type: {value!r}")
+            try:
+                encodable(value, key)  # finite, 64-bit, shallow: no NaN timer, no overflow later
+            except BadValue as exc:
+                raise FaultError(f"{self.name}: {exc}") from None
             self.params[key] = value
         self.check()
 

@@ -1,5 +1,6 @@
 """``slow_negotiate`` / ``slow_handshake``: negotiate, or the handshake reply, comes ``delay_s``
-late (for ever, with a long enough delay), as from a server stuck in garbage collection."""
+late (for as long as any test waits, with ``MAX_DELAY_S``), as from a server stuck in garbage
+collection."""
 
 from __future__ import annotations
 
@@ -14,14 +15,17 @@ if TYPE_CHECKING:
     from ..session import HubSession
 
 
+MAX_DELAY_S = 86_400.0
+
+
 class _Slow(ServerFault):
     name = "_slow"
     describes = "a late answer"
     params_spec: ClassVar[Spec] = {"delay_s": ((int, float), 5.0)}
 
     def check(self) -> None:
-        if self.params["delay_s"] < 0:
-            raise FaultError(f"{self.name}: delay_s must not be negative")
+        if not 0 <= self.params["delay_s"] <= MAX_DELAY_S:
+            raise FaultError(f"{self.name}: delay_s must be between 0 and {MAX_DELAY_S:g} (a day: for ever)")
 
 
 class SlowNegotiate(_Slow):

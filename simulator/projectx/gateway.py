@@ -9,7 +9,6 @@ simulator records which.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections import abc
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from ..demo_hub import DemoHub
 from ..endpoints import Authenticator
 from ..recording import find_token
 from ..server import SimulatorServer
+from ..tasks import stop as stop_task
 from .catalog import Catalog
 from .control import GatewayControl
 from .limits import Limit, RateLimiter
@@ -144,13 +144,11 @@ def _replay(gateway: Gateway, path: Path, speed: float) -> None:
     tasks: list[asyncio.Task[None]] = []
 
     async def start(app: web.Application) -> None:
-        tasks.append(asyncio.create_task(replayer.run()))
+        tasks.append(gateway.server.tasks.run("replay", replayer.run()))
 
     async def stop(app: web.Application) -> None:
         for task in tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await stop_task(task)
 
     gateway.server.app.on_startup.append(start)
     gateway.server.app.on_cleanup.append(stop)

@@ -25,6 +25,7 @@ from signalr_protocol import Invocation
 
 from ..hub import Hub, HubError, hub_method
 from ..session import HubSession
+from ..tasks import stop
 from .market import ContractMarket
 from .profile import StreamProfile
 from .replay import Recorder
@@ -86,11 +87,8 @@ class MarketHub(Hub):
             self._task = asyncio.create_task(self._drive())
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await stop(self._task)
+        self._task = None
 
     def set_profile(self, profile: StreamProfile) -> None:
         """Switch rates or bursts now; each stream keeps its progress towards its next event."""
@@ -116,7 +114,13 @@ class MarketHub(Hub):
                 self._origin += behind - MAX_LAG_S
                 self.lag_s += behind - MAX_LAG_S
                 now = loop.time() - self._origin
-            if self.run_until(now, BATCH) == BATCH:
+            try:
+                produced = self.run_until(now, BATCH)
+            except Exception as exc:  # one bad step (a fill, a publish) must not end the market
+                self.tasks.step_failed("market", exc)
+                await asyncio.sleep(0.05)  # the batch is lost; never spin on a step that keeps failing
+                continue
+            if produced == BATCH:
                 await asyncio.sleep(0)
                 continue
             delay = self.schedule.next_time() - (loop.time() - self._origin)

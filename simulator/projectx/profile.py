@@ -12,7 +12,9 @@ starting ``start_s`` after the stream starts, once or ``every_s``. Times are str
 ``schedule``), so a profile's bursts land on the same events in every run with the same seed.
 
 The same objects come from flags, a profile file (``python -m simulator --profile FILE``) and the
-control API; ``parse_rates`` and ``parse_burst`` check input for all three.
+control API; ``parse_rates`` and ``parse_burst`` check input for all three, within documented
+bounds (finite, a rate at most ``MAX_RATE`` events/s, a burst factor at most ``MAX_FACTOR``, times
+between ``MIN_BURST_S`` and ``MAX_TIME_S``) that keep stream time moving and every timer sane.
 """
 
 from __future__ import annotations
@@ -22,20 +24,29 @@ from collections import abc
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ..values import BadValue, number
+
 KINDS = ("quote", "trade", "depth")
 DEFAULT_RATES = {"quote": 4.0, "trade": 2.0, "depth": 0.0}
+MAX_RATE = 100_000.0  # events/s per contract and kind (a burst multiplies it)
+MAX_FACTOR = 1_000.0
+MIN_BURST_S = 0.001  # shorter bursts or periods would make the schedule spin on its edges
+MAX_TIME_S = 7 * 86400.0  # a week of stream time: the longest soak with room
 
 
 class ProfileError(ValueError):
     """Input that does not describe a stream shape; the message says what is wrong."""
 
 
+def _bounded(value: Any, where: str, low: float, high: float, *, low_open: bool = False) -> float:
+    try:
+        return float(number(value, where, low=low, high=high, low_open=low_open))
+    except BadValue as exc:
+        raise ProfileError(str(exc)) from None
+
+
 def _rate(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ProfileError(f"{where}: not a number: {value!r}")
-    if value < 0:
-        raise ProfileError(f"{where}: must not be negative: {value!r}")
-    return float(value)
+    return _bounded(value, where, 0.0, MAX_RATE)
 
 
 def parse_rates(raw: abc.Mapping[str, Any], where: str = "rates") -> dict[str, float]:
@@ -103,13 +114,11 @@ def parse_burst(raw: abc.Mapping[str, Any], where: str = "burst") -> Burst:
     for key in ("factor", "duration"):
         if key not in raw:
             raise ProfileError(f"{where}: {key!r} is required")
-    factor = _rate(raw["factor"], f"{where}.factor")
-    duration = _rate(raw["duration"], f"{where}.duration")
-    if duration == 0:
-        raise ProfileError(f"{where}.duration: must be greater than 0")
+    factor = _bounded(raw["factor"], f"{where}.factor", 0.0, MAX_FACTOR)
+    duration = _bounded(raw["duration"], f"{where}.duration", MIN_BURST_S, MAX_TIME_S)
     every = raw.get("every")
     if every is not None:
-        every = _rate(every, f"{where}.every")
+        every = _bounded(every, f"{where}.every", MIN_BURST_S, MAX_TIME_S)
         if every < duration:
             raise ProfileError(f"{where}.every: must be at least the duration ({duration})")
     kinds = _names(raw.get("events"), f"{where}.events")
@@ -118,7 +127,7 @@ def parse_burst(raw: abc.Mapping[str, Any], where: str = "burst") -> Burst:
     return Burst(
         factor=factor,
         duration_s=duration,
-        start_s=_rate(raw.get("start", 0.0), f"{where}.start"),
+        start_s=_bounded(raw.get("start", 0.0), f"{where}.start", 0.0, MAX_TIME_S),
         every_s=every,
         contracts=_names(raw.get("contracts"), f"{where}.contracts"),
         kinds=kinds,

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections import abc
 from pathlib import Path
 from typing import IO, Any
@@ -135,9 +136,11 @@ class Replayer:
                     elif self.sent % 1024 == 0:
                         await asyncio.sleep(0)  # far behind or "as fast as possible": stay fair
                     self._play(entry)
-        except (OSError, ValueError) as exc:
-            self.error = str(exc)
-            log.error("replay of %s stopped: %s", self.path, exc)
+        except (
+            Exception
+        ) as exc:  # a file unreadable, a line malformed: the supervisor logs it, health shows it
+            self.error = f"{type(exc).__name__}: {exc}"
+            raise
         finally:
             self.done = True
             log.info("replay of %s ended: %d sent, %d skipped", self.path, self.sent, self.skipped)
@@ -150,6 +153,7 @@ class Replayer:
         ok = (
             isinstance(entry, dict)
             and isinstance(entry.get("t"), int | float)
+            and 0 <= entry["t"] < math.inf
             and all(isinstance(entry.get(k), str) for k in ("hub", "target", "key"))
             and isinstance(entry.get("arguments"), list)
         )

@@ -3,14 +3,15 @@
 Every success carries the envelope ``{"success": true, "errorCode": 0, "errorMessage": null}``
 next to its payload; a refused request is HTTP 200 with ``success: false``, an error code and a
 message, as the Gateway answers. A missing, unknown, expired or revoked token is 401 with an empty
-body; a body that is not a JSON object is ASP.NET's 400 ProblemDetails; an unknown path is 404;
+body; a body that is not a JSON object, or a field of the wrong JSON type or out of its .NET type's
+range (``FIELDS``: an id that is a list, a size past Int32, ``NaN``, a price past ``decimal``) is
+ASP.NET's 400 ProblemDetails, as model binding answers; an unknown path is 404;
 a body over 1 MB is 413. With rate limits on (``limits``), an authenticated request over its limit
 is 429 with an empty body. Nothing answers 500 with a traceback.
 """
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections import abc
@@ -19,7 +20,9 @@ from typing import Any
 
 from aiohttp import web
 
+from ..control import read_body
 from ..recording import bearer_from_header
+from ..values import BadValue, parse_json
 from .catalog import Catalog
 from .limits import RateLimiter
 from .market import ContractMarket
@@ -32,6 +35,39 @@ UNITS_S = {1: 1, 2: 60, 3: 3600, 4: 86400, 5: 7 * 86400, 6: 30 * 86400}  # Histo
 ERR_INVALID_CREDENTIALS = 3  # LoginErrorCode.InvalidCredentials
 ERR_NOT_FOUND = 1
 ERR_REJECTED = 2
+MAX_BAR_UNITS = 1_000  # unitNumber: 1000 months is past any history the Gateway keeps
+MAX_BARS = 20_000  # the Gateway's documented maximum per request
+
+INT32 = (-(2**31), 2**31 - 1)
+DECIMAL_MAX = 7.9e28
+# The request fields the Gateway's models declare, by the .NET type System.Text.Json binds them to
+# (every one nullable or defaulted). A value of another JSON type fails binding: ProblemDetails.
+FIELDS = {
+    **dict.fromkeys(("accountId", "orderId", "size", "type", "side", "unit", "unitNumber", "limit"), "Int32"),
+    **dict.fromkeys(("contractId", "searchText", "customTag", "startTime", "endTime"), "String"),
+    **dict.fromkeys(("userName", "apiKey"), "String"),
+    **dict.fromkeys(("limitPrice", "stopPrice", "trailPrice"), "Decimal"),
+    **dict.fromkeys(("onlyActiveAccounts", "live", "includePartialBar"), "Boolean"),
+}
+
+
+def unbindable(body: dict[str, Any]) -> str | None:
+    """Why ``body`` does not bind to the Gateway's request model (``FIELDS``), or None."""
+    for name, kind in FIELDS.items():
+        value = body.get(name)
+        if value is None:
+            continue
+        if kind == "Int32":
+            ok_ = isinstance(value, int) and not isinstance(value, bool) and INT32[0] <= value <= INT32[1]
+        elif kind == "Decimal":
+            ok_ = isinstance(value, int | float) and not isinstance(value, bool) and abs(value) <= DECIMAL_MAX
+        elif kind == "String":
+            ok_ = isinstance(value, str)
+        else:
+            ok_ = isinstance(value, bool)
+        if not ok_:
+            return f"The JSON value could not be converted to System.{kind}. Path: $.{name}"
+    return None
 
 
 def ok(**payload: Any) -> dict[str, Any]:
@@ -122,13 +158,16 @@ class RestApi:
                 return web.Response(status=401)
             if self.limits is not None and not self.limits.allow(user, path):
                 return web.Response(status=429)
-        raw = await request.read()
+        raw = await read_body(request)
         try:
-            body = json.loads(raw) if raw.strip() else {}
-        except ValueError as exc:
+            body = parse_json(raw) if raw.strip() else {}
+        except BadValue as exc:
             return problem(f"The JSON value could not be converted: {exc}")
         if not isinstance(body, dict):
             return problem("The JSON value must be an object.")
+        wrong = unbindable(body)
+        if wrong is not None:
+            return problem(wrong)
         if token is not None and path in self.with_token:
             return web.json_response(self.with_token[path](body, token))
         handler = self.public.get(path) or self.private[path]
@@ -172,17 +211,22 @@ class RestApi:
         market = self.markets.get(body.get("contractId"))  # type: ignore[arg-type]
         if market is None:
             return refused(ERR_NOT_FOUND, "Contract not found.", bars=[])
-        unit = body.get("unit", 2)
-        number = body.get("unitNumber", 1)
-        limit = body.get("limit", 1000)
+        unit, number, limit = (
+            default if body.get(name) is None else body[name]
+            for name, default in (("unit", 2), ("unitNumber", 1), ("limit", 1000))
+        )
         start = parse_time(body.get("startTime"))
-        end = parse_time(body.get("endTime")) or time.time()
-        if unit not in UNITS_S or not isinstance(number, int) or number <= 0 or not isinstance(limit, int):
+        end = parse_time(body.get("endTime"))
+        end = time.time() if end is None else end
+        if unit not in UNITS_S or not 0 < number <= MAX_BAR_UNITS or limit < 0:
             return refused(ERR_REJECTED, "Invalid bar request.", bars=[])
+        limit = min(limit, MAX_BARS)
         unit_s = UNITS_S[unit] * number
         if start is None:
             start = end - unit_s * limit
-        return ok(bars=market.bars(start, min(end, time.time()), unit_s, max(0, min(limit, 20_000))))
+        if start < 0:  # before 1970: no history there (and no datetime before year 1)
+            return refused(ERR_REJECTED, "Invalid bar request: the time range is out of bounds.", bars=[])
+        return ok(bars=market.bars(start, min(end, time.time()), unit_s, limit))
 
     # -- trading -------------------------------------------------------------------------------
 

@@ -3,7 +3,12 @@
 The SDK decodes the payload to read ``exp`` (it never checks the signature); the simulator does
 check it, so a token it did not issue is "unknown". Tokens can be expired or revoked early (the
 control API does, for token-expiry scenarios); an expired, revoked or unknown token gets 401 on
-REST, on negotiate and on the WebSocket upgrade.
+REST, on negotiate and on the WebSocket upgrade. Only the exact text issued is accepted: a token
+with anything appended or changed (which a lenient base64 decoder would still read) is unknown.
+
+The store is bounded whatever logs in: a token is forgotten ``RETAIN_EXPIRED_S`` after it
+expired (until then it is "expired", after that "unknown"), and past ``MAX_TOKENS`` the oldest
+go first.
 """
 
 from __future__ import annotations
@@ -19,6 +24,9 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from ..recording import fingerprint as fingerprint_of
+
+MAX_TOKENS = 10_000
+RETAIN_EXPIRED_S = 3600.0
 
 
 def _b64(data: bytes) -> str:
@@ -62,6 +70,7 @@ class TokenService:
     def issue(self, user: str, lifetime_s: float | None = None) -> str:
         now = self.clock()
         lifetime = self.lifetime_s if lifetime_s is None else lifetime_s
+        self._purge(now)
         token = IssuedToken(secrets.token_hex(8), "", user, now, now + lifetime)
         self._issued[token.jti] = token
         header = {"alg": "HS256", "typ": "JWT"}
@@ -80,6 +89,14 @@ class TokenService:
         jwt = f"{signing_input}.{_b64(signature)}"
         token.fingerprint = fingerprint_of(jwt)
         return jwt
+
+    def _purge(self, now: float) -> None:
+        """Forget tokens long expired, then the oldest past ``MAX_TOKENS - 1`` (room for one more)."""
+        stale = [jti for jti, t in self._issued.items() if now - t.expires_at > RETAIN_EXPIRED_S]
+        for jti in stale:
+            del self._issued[jti]
+        for jti in list(self._issued)[: max(0, len(self._issued) - MAX_TOKENS + 1)]:
+            del self._issued[jti]
 
     def validate(self, token: str) -> IssuedToken:
         """The issued token, or ``TokenError`` saying why it is not acceptable now."""
@@ -102,7 +119,10 @@ class TokenService:
             jti = json.loads(_unb64(payload))["jti"]
         except (ValueError, KeyError, TypeError):
             return None
-        return self._issued.get(jti) if isinstance(jti, str) else None
+        issued = self._issued.get(jti) if isinstance(jti, str) else None
+        if issued is None or not hmac.compare_digest(issued.fingerprint, fingerprint_of(token)):
+            return None  # the signature matched, but this is not the text issued (junk appended)
+        return issued
 
     def select(self, token: str | None = None, *, fingerprint: str | None = None) -> list[IssuedToken]:
         """The token given (as text or by its fingerprint), or every token when neither is."""

@@ -7,6 +7,11 @@ fill at the touch; limit and stop orders rest until the market reaches them (``o
 Positions are the sum of fills; balances move by realised P&L minus fees.
 
 Every dict emitted has exactly the SDK model's keys (3.3.0 builds ``Order(**data)`` etc.).
+
+Orders are refused (``OrderRejected``, the Gateway's ``success: false``) past the simulator's
+documented limits: a size from 1 to ``MAX_ORDER_SIZE`` contracts; a price positive, finite, at most
+``MAX_PRICE`` and on the contract's tick grid. Within them every balance and P&L stays a plain,
+finite number whatever a client sends.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from collections import abc
 from dataclasses import dataclass
 from typing import Any
 
+from ..values import BadValue, number
 from .catalog import Account, Catalog, Contract
 from .market import BUY, ContractMarket, iso
 
@@ -24,7 +30,29 @@ LIMIT, MARKET, STOP_LIMIT, STOP = 1, 2, 3, 4
 LONG, SHORT = 1, 2
 NEW, UPDATE = 0, 1  # event "action"
 
+MAX_ORDER_SIZE = 1_000  # contracts per order: far past any funded account's limit, far from overflow
+MAX_PRICE = 10_000_000.0
+
 Emit = abc.Callable[[str, int, dict[str, Any]], None]  # (target, account id, {"action", "data"})
+
+
+def _check_size(size: Any, max_size: int) -> None:
+    if isinstance(size, bool) or not isinstance(size, int) or not 0 < size <= max_size:
+        raise OrderRejected(f"Invalid order size: must be 1 to {max_size} contracts.")
+
+
+def _price(contract: Contract, value: Any, what: str) -> float:
+    """``value`` as a price of ``contract``: finite, in (0, MAX_PRICE], on its tick grid."""
+    try:
+        price = float(number(value, f"{what} price", low=0.0, high=MAX_PRICE, low_open=True))
+    except BadValue as exc:
+        raise OrderRejected(f"Invalid {what} price: {exc}.") from None
+    ticks = price / contract.tick_size
+    if abs(ticks - round(ticks)) > 1e-6:
+        raise OrderRejected(
+            f"Invalid {what} price: {price} is not a multiple of the tick size {contract.tick_size}."
+        )
+    return price
 
 
 class OrderRejected(Exception):
@@ -122,19 +150,24 @@ class Ledger:
         limit_price: Any = None,
         stop_price: Any = None,
         custom_tag: Any = None,
+        max_size: int = 0,
     ) -> Order:
+        """A new order, checked as the Gateway would (``OrderRejected`` says why not); ``max_size``
+        (default ``MAX_ORDER_SIZE``) is raised only to close a position whole."""
+        max_size = max_size or MAX_ORDER_SIZE
         account = self.account(account_id)
         contract = self.catalog.contracts.get(contract_id) if isinstance(contract_id, str) else None
         if contract is None:
             raise OrderRejected("Contract not found.")
         if order_type not in (LIMIT, MARKET, STOP_LIMIT, STOP) or side not in (0, 1):
             raise OrderRejected("Invalid order type or side.")
-        if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
-            raise OrderRejected("Invalid order size.")
-        if order_type in (LIMIT, STOP_LIMIT) and not isinstance(limit_price, int | float):
+        _check_size(size, max_size)
+        if order_type in (LIMIT, STOP_LIMIT) and limit_price is None:
             raise OrderRejected("A limit price is required.")
-        if order_type in (STOP, STOP_LIMIT) and not isinstance(stop_price, int | float):
+        if order_type in (STOP, STOP_LIMIT) and stop_price is None:
             raise OrderRejected("A stop price is required.")
+        limit_price = _price(contract, limit_price, "limit") if order_type in (LIMIT, STOP_LIMIT) else None
+        stop_price = _price(contract, stop_price, "stop") if order_type in (STOP, STOP_LIMIT) else None
         if not account.can_trade:
             raise OrderRejected("Account cannot trade.")
         now = self._now()
@@ -169,13 +202,15 @@ class Ledger:
     def modify(self, account_id: Any, order_id: Any, size: Any, limit_price: Any, stop_price: Any) -> Order:
         order = self._open_order(account_id, order_id)
         if size is not None:
-            if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
-                raise OrderRejected("Invalid order size.")
+            _check_size(size, MAX_ORDER_SIZE)
+        limit = _price(order.contract, limit_price, "limit") if limit_price is not None else None
+        stop = _price(order.contract, stop_price, "stop") if stop_price is not None else None
+        if size is not None:
             order.size = size
-        if isinstance(limit_price, int | float):
-            order.limit_price = limit_price
-        if isinstance(stop_price, int | float):
-            order.stop_price = stop_price
+        if limit is not None:
+            order.limit_price = limit
+        if stop is not None:
+            order.stop_price = stop
         order.updated = self._now()
         self._order_event(order, UPDATE)
         self.on_market(order.contract.id)
@@ -218,7 +253,8 @@ class Ledger:
         if position is None or position.size == 0:
             raise OrderRejected("Position not found.")
         side = 1 if position.size > 0 else 0
-        return self.place(account_id, contract_id, order_type=MARKET, side=side, size=abs(position.size))
+        size = abs(position.size)
+        return self.place(account_id, contract_id, order_type=MARKET, side=side, size=size, max_size=size)
 
     # -- fills ---------------------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 
 from harness.errors import ProcessError
-from harness.processes import ManagedProcess, SimulatorProcess
+from harness.processes import ManagedProcess, SimulatorProcess, control_headers
 from signalr_protocol import Close, Completion, Invocation
 
 from .conftest import connect
@@ -54,6 +54,9 @@ async def test_sigterm_closes_open_connections_with_allow_reconnect() -> None:
         (["--port", "70000"], "port out of range"),
         (["--keep-alive", "-1"], "must be greater than 0"),
         (["--client-timeout", "soon"], "not a number"),
+        (["--keep-alive", "nan"], "must be a finite number"),
+        (["--client-timeout", "inf"], "must be a finite number"),
+        (["--replay-speed", "1e308"], "must be a finite number at most"),
         (["--no-such-flag"], "unrecognized arguments"),
         (["--log-level", "LOUD"], "invalid choice"),
     ],
@@ -159,7 +162,10 @@ async def test_a_profile_file_sets_the_stream_and_flags_win_over_it(tmp_path: Pa
     profile = tmp_path / "busy.toml"
     profile.write_text(PROFILE)
     with SimulatorProcess("--profile", str(profile), "--quote-rate", "12", "--demo-rate", "0") as sim:
-        async with aiohttp.ClientSession() as http, http.get(f"{sim.url}/_sim/market/rates") as r:
+        async with (
+            aiohttp.ClientSession(headers=control_headers(sim.url)) as http,
+            http.get(f"{sim.url}/_sim/market/rates") as r,
+        ):
             rates = await r.json()
     assert rates["default"] == {"quote": 12, "trade": 2, "depth": 3}
     assert rates["overrides"] == {"MNQ": {"trade": 40}}
@@ -197,7 +203,7 @@ def test_a_bad_profile_exits_2_naming_the_key(tmp_path: Path, text: str, complai
         (["--burst", "factor=2"], "'duration' is required"),
         (["--burst", "factor=2,duration"], "expected key=value"),
         (["--rates", "MNQ"], "expected SYMBOL:kind=rate"),
-        (["--rates", "MNQ:quote=-2"], "must not be negative"),
+        (["--rates", "MNQ:quote=-2"], "must be a number in"),
         (["--rate-limits", "bars=fast"], "expected bars=N/S"),
         (["--profile", "/nonexistent/p.toml"], "no such file"),
         (["--history-file", "/nonexistent/dir/h.jsonl"], "no such directory"),
@@ -251,7 +257,7 @@ async def test_record_then_replay_as_processes_and_the_history_file_survives_sig
         {k: e[k] for k in ("hub", "type", "target")} for e in sent
     ]
     with SimulatorProcess("--replay", str(recording), "--replay-speed", "10", "--demo-rate", "0") as sim:
-        async with aiohttp.ClientSession() as http:
+        async with aiohttp.ClientSession(headers=control_headers(sim.url)) as http:
 
             async def replay_status() -> dict:
                 async with http.get(f"{sim.url}/_sim/replay") as r:

@@ -30,10 +30,13 @@ def test_a_contract_override_beats_its_symbol_which_beats_the_default() -> None:
     ("raw", "complaint"),
     [
         ({"quotes": 1}, "unknown event kind"),
-        ({"quote": -1}, "must not be negative"),
-        ({"quote": "fast"}, "not a number"),
-        ({"quote": True}, "not a number"),
-        ({"quote": math.inf}, "not a number"),
+        ({"quote": -1}, r"must be a number in \[0, 100000\], got -1"),
+        ({"quote": "fast"}, "must be a number, not str"),
+        ({"quote": True}, "must be a number, not bool"),
+        ({"quote": math.inf}, "must be a number in"),
+        ({"quote": math.nan}, "must be a number in"),
+        ({"quote": 1e308}, "must be a number in"),  # stream time would stop: due + 1/rate == due
+        ({"quote": 10**400}, "must be a number in"),
     ],
 )
 def test_bad_rates_are_refused_with_the_reason(raw: dict, complaint: str) -> None:
@@ -45,7 +48,10 @@ def test_bad_rates_are_refused_with_the_reason(raw: dict, complaint: str) -> Non
     ("raw", "complaint"),
     [
         ({"duration": 1}, "'factor' is required"),
-        ({"factor": 2, "duration": 0}, "greater than 0"),
+        ({"factor": 2, "duration": 0}, r"duration must be a number in \[0.001, 604800\]"),
+        ({"factor": 2, "duration": 1e-300, "every": 1e-300}, "duration must be"),  # the edges would spin
+        ({"factor": 1e9, "duration": 1}, "factor must be"),
+        ({"factor": 2, "duration": 1, "start": math.nan}, "start must be"),
         ({"factor": 2, "duration": 2, "every": 1}, "at least the duration"),
         ({"factor": 2, "duration": 1, "events": ["quote", "fills"]}, "unknown kind"),
         ({"factor": 2, "duration": 1, "contracts": []}, "empty"),

@@ -1,0 +1,77 @@
+"""Who may drive the control API (``/_sim/``): its owner, never a web page the developer visits.
+
+A page in the developer's browser can send requests to any port on 127.0.0.1: a ``text/plain``
+POST needs no preflight, and DNS rebinding (a page's own name resolving to 127.0.0.1) lets it read
+the answers too. ``control_guard`` refuses what only such a page sends; ``--control-token`` covers
+a simulator bound beyond loopback (the Docker image), where anyone on the network is a stranger.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+from collections import abc
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from aiohttp.typedefs import Middleware
+
+from .config import CONTROL_TOKEN_HEADER
+from .control import fail
+
+Handler = abc.Callable[[web.Request], abc.Awaitable[web.StreamResponse]]
+
+
+def _loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def bound_beyond_loopback(host: str) -> bool:
+    """Whether binding ``host`` lets other machines reach the server (``0.0.0.0``, a LAN address)."""
+    return not _loopback(host)
+
+
+def control_guard(control_token: str | None, bound_host: str) -> Middleware:
+    """Middleware: the control API answers its owner only, never a web page the developer visits.
+
+    On ``/_sim/``: an ``Origin`` (browsers send one cross-site) that is not loopback is 403; a body
+    that is not ``application/json`` is 415 (a page can post ``text/plain`` without a preflight);
+    with a control token, a request without it is 401 (``GET /_sim/health`` aside: a health check
+    carries no secret); without one, a ``Host`` that is neither loopback, an IP address nor the
+    bound name is 403 (DNS rebinding: a page's own name resolving to 127.0.0.1).
+    """
+
+    @web.middleware
+    async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if not request.path.startswith("/_sim/"):
+            return await handler(request)
+        origin = request.headers.get("Origin")
+        if origin is not None and (origin == "null" or not _loopback(urlsplit(origin).hostname or "")):
+            raise fail(403, f"cross-site request from {origin[:100]} refused: the control API is its owner's")
+        if control_token is not None:
+            given = request.headers.get(CONTROL_TOKEN_HEADER, "")
+            public = request.method == "GET" and request.path == "/_sim/health"
+            if not public and not hmac.compare_digest(given.encode(), control_token.encode()):
+                raise fail(401, f"the control API needs the control token in {CONTROL_TOKEN_HEADER}")
+        else:
+            host = urlsplit(f"//{request.host}").hostname or ""
+            if not (_loopback(host) or _ip_literal(host) or host == bound_host.lower()):
+                raise fail(403, f"Host {request.host[:100]} refused: use an IP address or localhost")
+        if request.can_read_body and request.content_type != "application/json":  # absent: octet-stream
+            raise fail(415, "the control API reads application/json bodies only")
+        return await handler(request)
+
+    return guard
