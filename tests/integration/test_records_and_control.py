@@ -88,7 +88,13 @@ async def test_connections_listing_and_filters(server: SimulatorServer, http: ai
     async with http.get(f"{server.url}/_sim/connections", params={"hub": "demo"}) as r:
         assert len((await r.json())["connections"]) == 2
     async with http.get(f"{server.url}/_sim/health") as r:
-        assert await r.json() == {"ok": True, "hubs": ["demo"], "openConnections": 1}
+        assert await r.json() == {
+            "ok": True,
+            "status": "ok",
+            "hubs": ["demo"],
+            "openConnections": 1,
+            "tasks": {},
+        }
     await second.ws.close()
 
 
@@ -101,7 +107,13 @@ async def test_connections_listing_and_filters(server: SimulatorServer, http: ai
         ("/_sim/connections/{id}/close", b'{"wsCode":5}', 400, "between 1000 and 4999"),
         ("/_sim/connections/{id}/send", b"{}", 400, "missing field 'target'"),
         ("/_sim/connections/{id}/send", b'{"target":"x","arguments":{}}', 400, "must be list"),
-        ("/_sim/connections/{id}/invoke", b'{"target":"x","timeoutS":true}', 400, "must be int/float"),
+        (
+            "/_sim/connections/{id}/invoke",
+            b'{"target":"x","timeoutS":true}',
+            400,
+            "must be a number, not bool",
+        ),
+        ("/_sim/connections/{id}/invoke", b'{"target":"x","timeoutS":NaN}', 400, "NaN is not a JSON number"),
         ("/_sim/connections/unknown/close", b"{}", 404, "no connection unknown"),
         ("/_sim/hubs/nope/broadcast", b'{"target":"x"}', 404, "no hub nope"),
     ],
@@ -111,7 +123,8 @@ async def test_control_api_rejects_bad_input_clearly_and_keeps_the_connection(
 ) -> None:
     client = await connect(http, server.url)
     [connection_id] = server.sessions
-    async with http.post(server.url + path.format(id=connection_id), data=body) as r:
+    as_json = {"Content-Type": "application/json"}
+    async with http.post(server.url + path.format(id=connection_id), data=body, headers=as_json) as r:
         assert r.status == status
         assert error in (await r.json())["error"]
     assert server.sessions  # bad input lost nothing
