@@ -36,8 +36,9 @@ from . import client_envs, report
 from .adapters import ClientAdapter, ReferenceAdapter
 from .findings import Claim, Judgement, judge
 from .process_adapters import BareSignalRAdapter, DriverAdapter
-from .processes import SimulatorProcess, control_headers
+from .processes import SimulatorProcess
 from .run_history import RunHistory
+from .sim_control import SimulatorControl
 from .timeline import Player, Step, Timeline
 from .toxiproxy import Toxiproxy, ToxiproxyError
 from .verdicts import Verdict
@@ -275,14 +276,8 @@ class ChaosRun:
 
     async def server_subscriptions(self, hub: str) -> list[list[Any]]:
         """What the simulator holds now for the open connections of ``hub``, concatenated."""
-        params = {"hub": hub, "open": "true"}
-        async with (
-            aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=5), headers=control_headers(self.simulator.url)
-            ) as http,
-            http.get(f"{self.simulator.url}/_sim/connections", params=params) as response,
-        ):
-            rows = (await response.json())["connections"]
+        async with SimulatorControl(self.simulator.url) as control:
+            rows = await control.connections(hub, open_only=True)
         return [sub for row in rows for sub in row.get("subscriptions", [])]
 
     async def finish(self, adapter: ClientAdapter, settle_s: float = 1.0) -> None:
@@ -301,30 +296,24 @@ class ChaosRun:
         await self._collect()
 
     async def _collect(self) -> None:
-        url = self.simulator.url
-        timeout = aiohttp.ClientTimeout(total=10)
-        async with aiohttp.ClientSession(timeout=timeout, headers=control_headers(url)) as http:
-            async with http.get(f"{url}/_sim/requests") as r:
-                self.history.requests = (await r.json())["requests"]
-            async with http.get(f"{url}/_sim/connections") as r:
-                connections = (await r.json())["connections"]
+        async with SimulatorControl(self.simulator.url, timeout_s=10) as control:
+            self.history.requests = await control.requests()
+            connections = await control.connections()
             self.history.meta["connections"] = {
                 c["connectionId"]: {k: c.get(k) for k in ("hub", "openedAt", "closedAt", "close")}
                 for c in connections
             }
             calls: dict[str, list[list[Any]]] = {}
             for connection in connections:
-                async with http.get(f"{url}/_sim/connections/{connection['connectionId']}") as r:
-                    record = await r.json()
+                record = await control.connection(connection["connectionId"])
                 calls[connection["connectionId"]] = [
                     [m["target"], m.get("arguments", [])]
                     for m in record.get("messages", [])
                     if m.get("dir") == "in" and m.get("type") == 1 and "ubscribe" in m.get("target", "")
                 ]
             self.history.meta["subscribe_calls"] = calls
-            async with http.get(f"{url}/_sim/history", params={"limit": "1"}) as r:
-                history_file = (await r.json())["file"]
-        await asyncio.sleep(0.6)  # the simulator flushes its history file every 0.5 s
+            history_file = await control.flush_history()  # everything sent so far is in the file now
+        assert history_file is not None, "the simulator runs with --history-file"
         text = await asyncio.to_thread(Path(history_file).read_text)
         self.history.server = [json.loads(line) for line in text.splitlines() if line.strip()]
 

@@ -12,7 +12,7 @@ from client import BackoffPolicy
 from harness import checks
 from harness.chaos import ChaosRun
 from harness.checks import Verdict
-from harness.processes import control_headers
+from harness.sim_control import SimulatorControl
 from harness.timeline import Step
 
 pytestmark = pytest.mark.chaos
@@ -64,15 +64,8 @@ async def test_r4_a_herd_of_clients_backs_off_with_jitter_and_one_told_to_gives_
 
 
 async def _requests(chaos: ChaosRun) -> list[dict[str, object]]:
-    import aiohttp
-
-    url = chaos.simulator.url
-    async with (
-        aiohttp.ClientSession(headers=control_headers(url)) as http,
-        http.get(f"{url}/_sim/requests") as response,
-    ):
-        requests: list[dict[str, object]] = (await response.json())["requests"]
-        return requests
+    async with SimulatorControl(chaos.simulator.url) as control:
+        return await control.requests()
 
 
 async def test_r7_callbacks_that_subscribe_and_register_during_faults_never_deadlock(chaos: ChaosRun) -> None:

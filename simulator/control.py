@@ -14,6 +14,7 @@ POST /_sim/faults                          {"fault": name, "params"?: {}, "hub"?
 DELETE /_sim/faults[/{id}]                 clear one fault (or all)
 GET  /_sim/history[?since=N&limit=M&connection=ID&hub=H&target=T]
                                            the send history (``simulator.history``), oldest first
+POST /_sim/history/flush                   write the history file's buffer now: {"file", "total"}
 """
 
 from __future__ import annotations
@@ -162,6 +163,7 @@ class ControlApi:
             web.post("/_sim/hubs/{hub}/broadcast", self.broadcast),
             web.get("/_sim/requests", self.requests),
             web.get("/_sim/history", self.history),
+            web.post("/_sim/history/flush", self.flush_history),
             web.get("/_sim/faults", self.faults),
             web.get("/_sim/faults/types", self.fault_types),
             web.post("/_sim/faults", self.add_fault),
@@ -312,6 +314,12 @@ class ControlApi:
         entries = list(self.server.faults.active.values())
         await self._clear(entries)
         return reply({"cleared": [e.id for e in entries]})
+
+    async def flush_history(self, request: web.Request) -> web.Response:
+        """Write what the history file buffers now, so a reader needs no wait for the periodic flush."""
+        history = self.server.history
+        history.flush()
+        return reply({"file": str(history.path) if history.path else None, "total": history.count})
 
     async def history(self, request: web.Request) -> web.Response:
         """A page of the send history; ``next`` is the ``since`` for the following page.

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import aiohttp
-
-from ..processes import control_headers
+from ..sim_control import SimulatorControl
 
 SERVER_FAULTS: dict[str, type[ServerFault]] = {}
 
@@ -37,66 +35,35 @@ class ServerFault:
         """Most server faults are events, not states: nothing to undo."""
 
 
-async def _post(url: str, body: dict[str, Any] | None = None) -> Any:
-    timeout = aiohttp.ClientTimeout(total=5)
-    async with (
-        aiohttp.ClientSession(timeout=timeout, headers=control_headers(url)) as http,
-        http.post(url, json=body or {}) as response,
-    ):
-        reply = await response.json()
-        if response.status >= 400:
-            raise RuntimeError(f"control API {url}: {response.status} {reply}")
-        return reply
-
-
-async def _delete(url: str, what: str) -> None:
-    timeout = aiohttp.ClientTimeout(total=5)
-    async with (
-        aiohttp.ClientSession(timeout=timeout, headers=control_headers(url)) as http,
-        http.delete(url) as response,
-    ):
-        if response.status >= 400:
-            raise RuntimeError(f"control API: {what}: {response.status} {await response.text()}")
-
-
-async def _open_connections(control_url: str, hub: str) -> list[str]:
-    timeout = aiohttp.ClientTimeout(total=5)
-    params = {"hub": hub, "open": "true"}
-    async with (
-        aiohttp.ClientSession(timeout=timeout, headers=control_headers(control_url)) as http,
-        http.get(f"{control_url}/_sim/connections", params=params) as response,
-    ):
-        return [c["connectionId"] for c in (await response.json())["connections"]]
+async def _open_connections(control: SimulatorControl, hub: str) -> list[str]:
+    return [c["connectionId"] for c in await control.connections(hub, open_only=True)]
 
 
 class ServerClose(ServerFault):
     name = "server_close"
 
     async def apply(self, control_url: str, hub: str) -> None:
-        body = {
-            "error": self.params.get("error"),
-            "allowReconnect": bool(self.params.get("allow_reconnect", True)),
-        }
-        for connection in await _open_connections(control_url, hub):
-            await _post(f"{control_url}/_sim/connections/{connection}/close", body)
+        allow = bool(self.params.get("allow_reconnect", True))
+        async with SimulatorControl(control_url) as control:
+            for connection in await _open_connections(control, hub):
+                await control.close(connection, error=self.params.get("error"), allowReconnect=allow)
 
 
 class ServerAbort(ServerFault):
     name = "server_abort"
 
     async def apply(self, control_url: str, hub: str) -> None:
-        for connection in await _open_connections(control_url, hub):
-            await _post(
-                f"{control_url}/_sim/connections/{connection}/abort",
-                {"reset": bool(self.params.get("reset"))},
-            )
+        async with SimulatorControl(control_url) as control:
+            for connection in await _open_connections(control, hub):
+                await control.abort(connection, reset=bool(self.params.get("reset")))
 
 
 class ExpireTokens(ServerFault):
     name = "expire_tokens"
 
     async def apply(self, control_url: str, hub: str) -> None:
-        await _post(f"{control_url}/_sim/tokens/expire", {})
+        async with SimulatorControl(control_url) as control:
+            await control.expire_tokens()
 
 
 class Burst(ServerFault):
@@ -105,12 +72,15 @@ class Burst(ServerFault):
     name = "burst"
 
     async def apply(self, control_url: str, hub: str) -> None:
-        body = {"factor": self.params.get("factor", 20), "duration": self.params.get("duration", 2)}
-        await _post(f"{control_url}/_sim/market/bursts", body)
+        async with SimulatorControl(control_url) as control:
+            await control.add_burst(
+                factor=self.params.get("factor", 20), duration=self.params.get("duration", 2)
+            )
 
     async def clear(self, control_url: str, hub: str) -> None:
         """Ends every burst (the profile's too: the control API has no per-burst delete)."""
-        await _delete(f"{control_url}/_sim/market/bursts", "ending the bursts")
+        async with SimulatorControl(control_url) as control:
+            await control.clear_bursts()
 
 
 class SimulatorFault(ServerFault):
@@ -126,14 +96,14 @@ class SimulatorFault(ServerFault):
         self._ids: dict[str, int] = {}
 
     async def apply(self, control_url: str, hub: str) -> None:
-        body = {"fault": self.fault, "params": self.params, "hub": hub}
-        entry = await _post(f"{control_url}/_sim/faults", body)
-        self._ids[hub] = int(entry["id"])
+        async with SimulatorControl(control_url) as control:
+            self._ids[hub] = await control.add_fault(self.fault, self.params, hub=hub)
 
     async def clear(self, control_url: str, hub: str) -> None:
         fault_id = self._ids.pop(hub, None)
         if fault_id is not None:
-            await _delete(f"{control_url}/_sim/faults/{fault_id}", f"clearing fault {fault_id}")
+            async with SimulatorControl(control_url) as control:
+                await control.clear_fault(fault_id)
 
 
 def server_fault(name: str, params: dict[str, Any]) -> ServerFault:
