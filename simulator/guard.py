@@ -39,6 +39,14 @@ def _ip_literal(host: str) -> bool:
     return True
 
 
+def _hostname(authority: str) -> str:
+    """The host part of ``host[:port]`` (or of a URL's), lower case; "" when it does not parse."""
+    try:
+        return urlsplit(authority if "//" in authority else f"//{authority}").hostname or ""
+    except ValueError:  # "[::1" and the like
+        return ""
+
+
 def bound_beyond_loopback(host: str) -> bool:
     """Whether binding ``host`` lets other machines reach the server (``0.0.0.0``, a LAN address)."""
     return not _loopback(host)
@@ -59,7 +67,7 @@ def control_guard(control_token: str | None, bound_host: str) -> Middleware:
         if not request.path.startswith("/_sim/"):
             return await handler(request)
         origin = request.headers.get("Origin")
-        if origin is not None and (origin == "null" or not _loopback(urlsplit(origin).hostname or "")):
+        if origin is not None and not _loopback(_hostname(origin)):  # "null" too
             raise fail(403, f"cross-site request from {origin[:100]} refused: the control API is its owner's")
         if control_token is not None:
             given = request.headers.get(CONTROL_TOKEN_HEADER, "")
@@ -67,7 +75,7 @@ def control_guard(control_token: str | None, bound_host: str) -> Middleware:
             if not public and not hmac.compare_digest(given.encode(), control_token.encode()):
                 raise fail(401, f"the control API needs the control token in {CONTROL_TOKEN_HEADER}")
         else:
-            host = urlsplit(f"//{request.host}").hostname or ""
+            host = _hostname(request.host)
             if not (_loopback(host) or _ip_literal(host) or host == bound_host.lower()):
                 raise fail(403, f"Host {request.host[:100]} refused: use an IP address or localhost")
         if request.can_read_body and request.content_type != "application/json":  # absent: octet-stream
