@@ -53,7 +53,7 @@ def parse_json(raw: bytes | str) -> Any:
         raise
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadValue(f"not valid JSON: {exc}") from None
-    _check_depth(value, "body")
+    encodable(value, "body")  # what json.loads built is JSON types already: this checks the depth
     return value
 
 
@@ -81,18 +81,6 @@ def encodable(value: Any, name: str = "value") -> None:
             stack.extend((v, depth + 1) for v in item.values())
         else:
             raise BadValue(f"{name} holds a {type(item).__name__}, which no hub protocol carries")
-
-
-def _check_depth(value: Any, name: str) -> None:
-    stack: list[tuple[Any, int]] = [(value, 0)]
-    while stack:
-        item, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            raise BadValue(f"{name} is nested deeper than {MAX_DEPTH} levels")
-        if isinstance(item, list):
-            stack.extend((v, depth + 1) for v in item)
-        elif isinstance(item, dict):
-            stack.extend((v, depth + 1) for v in item.values())
 
 
 def number(

@@ -43,11 +43,9 @@ def test_json_within_the_rules_reads_as_usual() -> None:
 
 @pytest.mark.parametrize(
     "value",
-    [2**64, -(2**63) - 1, math.nan, math.inf, object(), {1: "x"}, b"bytes", [[[]]] * 1 + [_ for _ in ()]],
+    [2**64, -(2**63) - 1, math.nan, math.inf, object(), {1: "x"}, b"bytes"],
 )
 def test_what_a_hub_protocol_cannot_carry_is_not_encodable(value: Any) -> None:
-    if value == [[[]]]:  # nesting is the next case's
-        return
     with pytest.raises(BadValue):
         encodable([value], "arguments")
 
