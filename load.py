@@ -33,11 +33,11 @@ from locust.exception import StopUser
 from locust.runners import WorkerRunner
 
 from harness.errors import ProcessError, SetupError
+from harness.infra.processes import ManagedProcess
 from harness.load import simulator
 from harness.load.faults import parse_step
 from harness.load.feed import FeedError, HubFeed, contracts, login
 from harness.load.stats import Histogram, SeqTracker, judge
-from harness.processes import ManagedProcess
 from signalr_protocol import Close, Invocation
 
 ROOT = Path(__file__).resolve().parent

@@ -9,7 +9,7 @@ project-x-py 3.x runs on). Each receiver counts messages in a callback and repor
 its first message to its N-th and its CPU time over that span. The server writes pre-encoded
 frames of 100 records and waits for the socket to drain, so the client is the bottleneck: a slow
 client is measured, not dropped. Each row is the median of R runs.
-Client venvs are built on first use (``harness.client_envs``, needs the package registry).
+Client venvs are built on first use (``harness.clients.envs``, needs the package registry).
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from harness.client_envs import CLIENTS, ensure
+from harness.clients.envs import ensure
+from harness.clients.registry import CLIENTS
 from signalr_protocol import JSON, Invocation
 from simulator import Hub, ServerConfig, SimulatorServer
 

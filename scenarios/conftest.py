@@ -6,7 +6,7 @@ Options: ``--chaos-seed N`` (every scenario's seed; default: a fresh one per run
 ``--client NAME[,NAME...]`` or ``--client all`` (the clients under test: every scenario runs once
 per client, its id ending in ``[...-NAME]``). Where a client's findings (``scenarios/findings/``)
 claim a scenario reproduces something, the scenario is a strict expected failure tied to the
-finding ids: exactly the claimed verdicts must fail (``harness/findings.py``), and the suite fails
+finding ids: exactly the claimed verdicts must fail (``harness/run/findings.py``), and the suite fails
 if they do not. A scenario that fails nothing but has unknown verdicts (the client cannot say) is
 reported as ``unknown`` (letter ``U``), never as a pass or a failure. Each run writes the findings
 matrix (``matrix.md``, ``matrix.json``) into its report directory.
@@ -24,14 +24,14 @@ from pathlib import Path
 
 import pytest
 
-from harness import matrix
-from harness.chaos import ChaosRun, FindingReproduced, replay_command
-from harness.client_envs import CLIENTS_UNDER_TEST
-from harness.findings import Claim, Judgement
-from harness.report import write_index
+from harness.chaos import ChaosRun, replay_command
+from harness.clients.registry import KINDS, SOAKABLE, client_kind
+from harness.errors import HarnessError
+from harness.infra.toxiproxy import ToxiproxyServer
+from harness.run import matrix
+from harness.run.findings import Claim, FindingReproduced, Judgement
+from harness.run.report import write_index
 from harness.soak.cli import duration
-from harness.soak.config import CLIENTS as SOAKABLE
-from harness.toxiproxy import ToxiproxyServer
 
 from .findings import claims_for
 
@@ -39,14 +39,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _clients(value: str) -> list[str]:
-    names = list(CLIENTS_UNDER_TEST) if value == "all" else [n.strip() for n in value.split(",") if n.strip()]
-    unknown = [n for n in names if n not in CLIENTS_UNDER_TEST and not n.startswith("cmd:")]
-    if unknown or not names:
-        raise pytest.UsageError(
-            f"--client: unknown client {', '.join(unknown) or value!r}; "
-            f"choose from {', '.join(CLIENTS_UNDER_TEST)}, cmd:COMMAND (your own driver), "
-            "a comma-separated list, or all"
-        )
+    names = list(KINDS) if value == "all" else [n.strip() for n in value.split(",") if n.strip()]
+    if not names:
+        raise pytest.UsageError(f"--client {value!r}: name a client, a comma-separated list, or all")
+    for name in names:
+        try:
+            client_kind(name)
+        except HarnessError as exc:
+            raise pytest.UsageError(f"--client: {exc}; or a comma-separated list, or all") from None
     return names
 
 
@@ -66,7 +66,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--client",
         default="reference",
-        help=f"client(s) under test: {', '.join(CLIENTS_UNDER_TEST)}, cmd:COMMAND (a driver of the "
+        help=f"client(s) under test: {', '.join(KINDS)}, cmd:COMMAND (a driver of the "
         "whole-client protocol), a comma-separated list, or all",
     )
     group.addoption("--chaos-reports", type=Path, default=ROOT / "reports", help="where run reports go")

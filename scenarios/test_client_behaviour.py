@@ -10,10 +10,10 @@ import random
 import pytest
 
 from client import CallbackPolicy
-from harness import checks
 from harness.chaos import ACCOUNT, ChaosRun
-from harness.checks import Verdict
-from harness.timeline import Step
+from harness.run import checks
+from harness.run.checks import Verdict
+from harness.run.timeline import Step
 
 pytestmark = pytest.mark.chaos
 

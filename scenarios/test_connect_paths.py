@@ -8,10 +8,10 @@ import asyncio
 
 import pytest
 
-from harness import checks
 from harness.chaos import ChaosRun
-from harness.checks import Verdict
-from harness.timeline import Step
+from harness.run import checks
+from harness.run.checks import Verdict
+from harness.run.timeline import Step
 
 pytestmark = pytest.mark.chaos
 

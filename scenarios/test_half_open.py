@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from client import HeartbeatPolicy
-from harness import checks
 from harness.chaos import ChaosRun
-from harness.timeline import Step
+from harness.run import checks
+from harness.run.timeline import Step
 
 pytestmark = pytest.mark.chaos
 

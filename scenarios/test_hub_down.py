@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from harness import checks
-from harness.adapters import ClientAdapter
 from harness.chaos import ACCOUNT, ChaosRun
-from harness.timeline import Step
+from harness.clients.adapters import ClientAdapter
+from harness.run import checks
+from harness.run.timeline import Step
 
 pytestmark = pytest.mark.chaos
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from harness import checks
 from harness.chaos import ACCOUNT, ChaosRun
-from harness.timeline import Step
+from harness.run import checks
+from harness.run.timeline import Step
 
 pytestmark = pytest.mark.chaos
 

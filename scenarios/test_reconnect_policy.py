@@ -9,11 +9,11 @@ import statistics
 import pytest
 
 from client import BackoffPolicy
-from harness import checks
 from harness.chaos import ChaosRun
-from harness.checks import Verdict
-from harness.sim_control import SimulatorControl
-from harness.timeline import Step
+from harness.infra.sim_control import SimulatorControl
+from harness.run import checks
+from harness.run.checks import Verdict
+from harness.run.timeline import Step
 
 pytestmark = pytest.mark.chaos
 

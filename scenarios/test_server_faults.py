@@ -8,9 +8,9 @@ import asyncio
 import pytest
 
 from client import DispatchPolicy
-from harness import checks
 from harness.chaos import ACCOUNT, ChaosRun
-from harness.timeline import Step
+from harness.run import checks
+from harness.run.timeline import Step
 
 pytestmark = pytest.mark.chaos
 

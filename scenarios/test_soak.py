@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from harness.chaos import enforce
-from harness.findings import Claim, Judgement, judge
+from harness.infra.toxiproxy import ToxiproxyServer
+from harness.run.findings import Claim, Judgement, enforce, judge
+from harness.soak import report as soak_report
 from harness.soak.config import SoakConfig
 from harness.soak.report import SoakResult
 from harness.soak.runner import SoakRun
-from harness.toxiproxy import ToxiproxyServer
 
 pytestmark = [pytest.mark.soak, pytest.mark.slow]
 
@@ -34,6 +34,7 @@ async def _soak(
     result = await SoakRun(
         config, run_dir / request.node.name, toxiproxy_url=server.url, progress=print
     ).run()
+    soak_report.write(result)  # the scenario's page, beside the chaos scenarios' pages
     print(result.summary())
     return result
 

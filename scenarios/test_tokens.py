@@ -11,11 +11,11 @@ import asyncio
 
 import pytest
 
-from harness import checks
-from harness.adapters import Outcome
 from harness.chaos import ACCOUNT, ChaosRun
-from harness.checks import Verdict
-from harness.timeline import Step
+from harness.clients.adapters import Outcome
+from harness.run import checks
+from harness.run.checks import Verdict
+from harness.run.timeline import Step
 
 pytestmark = pytest.mark.chaos
 

@@ -32,6 +32,7 @@ from .options import (
 )
 from .projectx import GatewayConfig, build_gateway
 from .projectx.catalog import PRODUCTS
+from .projectx.gateway import DEFAULT_API_KEY, DEFAULT_USER
 from .projectx.profile import DEFAULT_RATES, StreamProfile
 
 log = logging.getLogger("simulator")
@@ -204,9 +205,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="S",
         help="lifetime of issued JWTs in seconds (default 86400)",
     )
-    gateway.add_argument("--user", default="sim", help="the userName Auth/loginKey accepts (default sim)")
     gateway.add_argument(
-        "--api-key", default="sim-api-key-0001", help="the apiKey it accepts (default sim-api-key-0001)"
+        "--user", default=DEFAULT_USER, help=f"the userName Auth/loginKey accepts (default {DEFAULT_USER})"
+    )
+    gateway.add_argument(
+        "--api-key", default=DEFAULT_API_KEY, help=f"the apiKey it accepts (default {DEFAULT_API_KEY})"
     )
     gateway.add_argument(
         "--rate-limits",

@@ -7,22 +7,24 @@ than the link piles up in the server's send buffer, as on a saturated line.
 from __future__ import annotations
 
 from collections import abc
-from typing import Any
+from typing import ClassVar
 
-from ..toxiproxy import Toxiproxy
-from .base import NetworkFault
+from .base import FaultTarget, NetworkFault, Spec, positive
 
 
 class Bandwidth(NetworkFault):
     name = "bandwidth"
     describes = "server->client limited to kbps KB/s"
+    params_spec: ClassVar[Spec] = {"kbps": (int, 10)}
 
-    def __init__(self, kbps: int = 10, **params: Any) -> None:
-        super().__init__(kbps=kbps, **params)
-        self.kbps = int(kbps)
+    def check(self) -> None:
+        positive(self, "kbps", zero=True)
 
-    async def apply(self, toxiproxy: Toxiproxy, proxy: str) -> None:
-        await toxiproxy.add_toxic(proxy, "bandwidth", "downstream", {"rate": self.kbps}, name="bandwidth")
+    async def apply(self, target: FaultTarget, hub: str) -> None:
+        attributes = {"rate": self.params["kbps"]}
+        await target.toxiproxy.add_toxic(
+            target.proxies[hub], "bandwidth", "downstream", attributes, name="bandwidth"
+        )
 
-    def toxic_names(self, proxy: str) -> abc.Iterable[str]:
+    def toxic_names(self) -> abc.Iterable[str]:
         return ("bandwidth",)

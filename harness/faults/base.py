@@ -1,52 +1,114 @@
-"""What every network fault is: a name, JSON parameters, ``apply`` and ``clear`` on one proxy."""
+"""What every fault is: a name, declared parameters, and ``apply``/``clear`` against one hub of a
+``FaultTarget``, whichever layer makes it.
+
+Two layers, one vocabulary: a ``network`` fault acts on the Toxiproxy proxy in front of the hub
+(the client's TCP link), a ``server`` fault on the simulator through its control API (what only
+the server can do: a Close, an abort, expired tokens, a burst, or any of the simulator's own faults
+as ``server:<name>``). Parameters are declared in ``params_spec`` and checked as the simulator checks
+its own (``simulator.faults.base.check_params``), so a bad timeline is refused when it is built, not
+halfway through a run. Registering is subclassing: the class's ``name`` is its registry key.
+"""
 
 from __future__ import annotations
 
 from collections import abc
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
 
-from ..toxiproxy import Toxiproxy
+from simulator.faults import REGISTRY as SIMULATOR_FAULTS
+from simulator.faults.base import FaultError, Spec, check_params
 
-REGISTRY: dict[str, type[NetworkFault]] = {}
+from ..infra.sim_control import SimulatorControl
+from ..infra.toxiproxy import Toxiproxy
+
+__all__ = ["REGISTRY", "Fault", "FaultError", "FaultTarget", "NetworkFault", "Spec", "fault_named", "names"]
+REGISTRY: dict[str, type[Fault]] = {}
+SIMULATOR_PREFIX = "server:"  # "server:<name>": one of the simulator's own faults (simulator.py here)
 
 
-class NetworkFault:
+@dataclass(frozen=True, slots=True)
+class FaultTarget:
+    """Where faults land: Toxiproxy and its proxy per hub (network faults), the simulator's control
+    API (server faults)."""
+
+    toxiproxy: Toxiproxy
+    proxies: abc.Mapping[str, str]  # hub -> proxy name
+    control_url: str
+
+    def control(self) -> SimulatorControl:
+        return SimulatorControl(self.control_url)
+
+
+class Fault:
     name: ClassVar[str]
+    layer: ClassVar[Literal["network", "server"]]
     describes: ClassVar[str]  # one line: what the client sees
-
-    def __init__(self, **params: Any) -> None:
-        self.params = params
+    params_spec: ClassVar[Spec] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        if "name" not in cls.__dict__:  # a shared base (NetworkFault), not a fault
+            return
         if cls.name in REGISTRY:
             raise ValueError(f"two faults named {cls.name!r}")
         REGISTRY[cls.name] = cls
 
-    async def apply(self, toxiproxy: Toxiproxy, proxy: str) -> None:
+    def __init__(self, **params: Any) -> None:
+        self.params = check_params(self.name, self.params_spec, params)
+        self.check()
+
+    def check(self) -> None:
+        """Raise ``FaultError`` for parameter values that make no sense."""
+
+    async def apply(self, target: FaultTarget, hub: str) -> None:
         raise NotImplementedError
 
-    async def clear(self, toxiproxy: Toxiproxy, proxy: str) -> None:
-        """Undo ``apply``: remove this fault's toxics (by the names it gave them)."""
-        for name in self.toxic_names(proxy):
-            await toxiproxy.remove_toxic(proxy, name)
+    async def clear(self, target: FaultTarget, hub: str) -> None:
+        """Undo ``apply``. Many server faults are events, not states: nothing to undo."""
 
-    def toxic_names(self, proxy: str) -> abc.Iterable[str]:
+
+class NetworkFault(Fault):
+    """A fault of the link: toxics on the hub's proxy, removed by the names it gave them."""
+
+    layer = "network"
+
+    async def clear(self, target: FaultTarget, hub: str) -> None:
+        proxy = target.proxies[hub]
+        for name in self.toxic_names():
+            await target.toxiproxy.remove_toxic(proxy, name)
+
+    def toxic_names(self) -> abc.Iterable[str]:
         return ()
 
-    def to_json(self) -> dict[str, Any]:
-        return {"fault": self.name, **self.params}
 
-
-def fault_named(name: str, **params: Any) -> NetworkFault:
-    cls = REGISTRY.get(name)
+def fault_named(name: str, params: abc.Mapping[str, Any] | None = None) -> Fault:
+    """The fault called ``name`` with ``params`` checked; ``FaultError`` (a ValueError) names what
+    is wrong: an unknown fault (and the known ones), or a bad parameter."""
+    params = dict(params or {})
+    if name.startswith(SIMULATOR_PREFIX) and name != SIMULATOR_PREFIX:
+        return REGISTRY[SIMULATOR_PREFIX](fault=name.removeprefix(SIMULATOR_PREFIX), **params)
+    cls = REGISTRY.get(name) if name != SIMULATOR_PREFIX else None
     if cls is None:
-        raise ValueError(f"unknown fault {name!r}: choose from {sorted(REGISTRY)}")
+        raise FaultError(f"unknown fault {name!r}: choose from {', '.join(names())}")
     return cls(**params)
 
 
+def names() -> list[str]:
+    """Every name a timeline step can use, the simulator's own faults as ``server:<name>``."""
+    own = sorted(n for n in REGISTRY if n != SIMULATOR_PREFIX)
+    return [*own, *(f"{SIMULATOR_PREFIX}{n}" for n in sorted(SIMULATOR_FAULTS))]
+
+
 async def add_both(
-    toxiproxy: Toxiproxy, proxy: str, type_: str, prefix: str, attributes: dict[str, Any]
+    target: FaultTarget, hub: str, type_: str, prefix: str, attributes: dict[str, Any]
 ) -> None:
     for stream in ("upstream", "downstream"):
-        await toxiproxy.add_toxic(proxy, type_, stream, attributes, name=f"{prefix}_{stream}")
+        name = f"{prefix}_{stream}"
+        await target.toxiproxy.add_toxic(target.proxies[hub], type_, stream, attributes, name=name)
+
+
+def positive(fault: Fault, key: str, *, zero: bool = False) -> None:
+    """``FaultError`` unless the parameter ``key`` is above 0 (or 0 itself, with ``zero``)."""
+    value = fault.params[key]
+    if value < 0 or (value == 0 and not zero):
+        raise FaultError(f"{fault.name}: {key} must be {'0 or more' if zero else 'above 0'}, not {value!r}")

@@ -4,22 +4,24 @@ connection gets the same allowance, as on a link that keeps dropping."""
 from __future__ import annotations
 
 from collections import abc
-from typing import Any
+from typing import ClassVar
 
-from ..toxiproxy import Toxiproxy
-from .base import NetworkFault
+from .base import FaultTarget, NetworkFault, Spec, positive
 
 
 class CutAfter(NetworkFault):
     name = "cut_after"
     describes = "connection closed after N server bytes"
+    params_spec: ClassVar[Spec] = {"bytes": (int, 10_000)}
 
-    def __init__(self, bytes: int = 10_000, **params: Any) -> None:
-        super().__init__(bytes=bytes, **params)
-        self.limit = int(bytes)
+    def check(self) -> None:
+        positive(self, "bytes", zero=True)
 
-    async def apply(self, toxiproxy: Toxiproxy, proxy: str) -> None:
-        await toxiproxy.add_toxic(proxy, "limit_data", "downstream", {"bytes": self.limit}, name="cut_after")
+    async def apply(self, target: FaultTarget, hub: str) -> None:
+        attributes = {"bytes": self.params["bytes"]}
+        await target.toxiproxy.add_toxic(
+            target.proxies[hub], "limit_data", "downstream", attributes, name="cut_after"
+        )
 
-    def toxic_names(self, proxy: str) -> abc.Iterable[str]:
+    def toxic_names(self) -> abc.Iterable[str]:
         return ("cut_after",)

@@ -9,25 +9,30 @@ affected connections.
 from __future__ import annotations
 
 from collections import abc
-from typing import Any
+from typing import ClassVar
 
-from ..toxiproxy import Toxiproxy
-from .base import NetworkFault
+from .base import FaultError, FaultTarget, NetworkFault, Spec
 
 
 class HalfOpen(NetworkFault):
     name = "half_open"
     describes = "server->client silent, no FIN/RST"
+    params_spec: ClassVar[Spec] = {"direction": (str, "downstream")}
 
-    def __init__(self, direction: str = "downstream", **params: Any) -> None:
-        if direction not in ("downstream", "both"):
-            raise ValueError("half_open direction must be 'downstream' or 'both'")
-        super().__init__(direction=direction, **params)
-        self.streams = ("downstream",) if direction == "downstream" else ("downstream", "upstream")
+    def check(self) -> None:
+        if self.params["direction"] not in ("downstream", "both"):
+            raise FaultError("half_open: direction must be 'downstream' or 'both'")
 
-    async def apply(self, toxiproxy: Toxiproxy, proxy: str) -> None:
+    @property
+    def streams(self) -> tuple[str, ...]:
+        return ("downstream",) if self.params["direction"] == "downstream" else ("downstream", "upstream")
+
+    async def apply(self, target: FaultTarget, hub: str) -> None:
         for stream in self.streams:
-            await toxiproxy.add_toxic(proxy, "timeout", stream, {"timeout": 0}, name=f"half_open_{stream}")
+            attributes = {"timeout": 0}
+            await target.toxiproxy.add_toxic(
+                target.proxies[hub], "timeout", stream, attributes, name=f"half_open_{stream}"
+            )
 
-    def toxic_names(self, proxy: str) -> abc.Iterable[str]:
+    def toxic_names(self) -> abc.Iterable[str]:
         return tuple(f"half_open_{stream}" for stream in self.streams)

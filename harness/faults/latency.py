@@ -7,22 +7,21 @@ applying this fault with values drawn from the scenario's seed.
 from __future__ import annotations
 
 from collections import abc
-from typing import Any
+from typing import ClassVar
 
-from ..toxiproxy import Toxiproxy
-from .base import NetworkFault, add_both
+from .base import FaultTarget, NetworkFault, Spec, add_both, positive
 
 
 class Latency(NetworkFault):
     name = "latency"
     describes = "each direction delayed by ms"
+    params_spec: ClassVar[Spec] = {"ms": (int, 100)}
 
-    def __init__(self, ms: int = 100, **params: Any) -> None:
-        super().__init__(ms=ms, **params)
-        self.ms = int(ms)
+    def check(self) -> None:
+        positive(self, "ms", zero=True)
 
-    async def apply(self, toxiproxy: Toxiproxy, proxy: str) -> None:
-        await add_both(toxiproxy, proxy, "latency", "latency", {"latency": self.ms, "jitter": 0})
+    async def apply(self, target: FaultTarget, hub: str) -> None:
+        await add_both(target, hub, "latency", "latency", {"latency": self.params["ms"], "jitter": 0})
 
-    def toxic_names(self, proxy: str) -> abc.Iterable[str]:
+    def toxic_names(self) -> abc.Iterable[str]:
         return ("latency_upstream", "latency_downstream")

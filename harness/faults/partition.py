@@ -11,27 +11,25 @@ then hears nothing.
 from __future__ import annotations
 
 from collections import abc
-from typing import Any
+from typing import ClassVar
 
-from ..toxiproxy import Toxiproxy
-from .base import NetworkFault, add_both
+from .base import FaultError, FaultTarget, NetworkFault, Spec, add_both
 
 
 class Partition(NetworkFault):
     name = "partition"
     describes = "both directions silent; connections stay open"
+    params_spec: ClassVar[Spec] = {"heal": (str, "hold")}
 
-    def __init__(self, heal: str = "hold", **params: Any) -> None:
-        if heal not in ("hold", "drop"):
-            raise ValueError("partition heal must be 'hold' (data delivered after) or 'drop'")
-        super().__init__(heal=heal, **params)
-        self.heal = heal
+    def check(self) -> None:
+        if self.params["heal"] not in ("hold", "drop"):
+            raise FaultError("partition: heal must be 'hold' (data delivered after) or 'drop'")
 
-    async def apply(self, toxiproxy: Toxiproxy, proxy: str) -> None:
-        if self.heal == "hold":
-            await add_both(toxiproxy, proxy, "bandwidth", "partition", {"rate": 0})
+    async def apply(self, target: FaultTarget, hub: str) -> None:
+        if self.params["heal"] == "hold":
+            await add_both(target, hub, "bandwidth", "partition", {"rate": 0})
         else:
-            await add_both(toxiproxy, proxy, "timeout", "partition", {"timeout": 0})
+            await add_both(target, hub, "timeout", "partition", {"timeout": 0})
 
-    def toxic_names(self, proxy: str) -> abc.Iterable[str]:
+    def toxic_names(self) -> abc.Iterable[str]:
         return ("partition_upstream", "partition_downstream")

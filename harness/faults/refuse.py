@@ -3,16 +3,15 @@ until the fault clears: the proxy is disabled, then enabled again."""
 
 from __future__ import annotations
 
-from ..toxiproxy import Toxiproxy
-from .base import NetworkFault
+from .base import FaultTarget, NetworkFault
 
 
 class Refuse(NetworkFault):
     name = "refuse"
     describes = "hub down: connections closed and refused"
 
-    async def apply(self, toxiproxy: Toxiproxy, proxy: str) -> None:
-        await toxiproxy.set_enabled(proxy, False)
+    async def apply(self, target: FaultTarget, hub: str) -> None:
+        await target.toxiproxy.set_enabled(target.proxies[hub], False)
 
-    async def clear(self, toxiproxy: Toxiproxy, proxy: str) -> None:
-        await toxiproxy.set_enabled(proxy, True)
+    async def clear(self, target: FaultTarget, hub: str) -> None:
+        await target.toxiproxy.set_enabled(target.proxies[hub], True)

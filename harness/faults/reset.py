@@ -8,22 +8,24 @@ stream or the server's keep-alive pings do). Connections opened while it stands 
 from __future__ import annotations
 
 from collections import abc
-from typing import Any
+from typing import ClassVar
 
-from ..toxiproxy import Toxiproxy
-from .base import NetworkFault
+from .base import FaultTarget, NetworkFault, Spec, positive
 
 
 class Reset(NetworkFault):
     name = "reset"
     describes = "TCP RST on the next server bytes"
+    params_spec: ClassVar[Spec] = {"after_ms": (int, 0)}
 
-    def __init__(self, after_ms: int = 0, **params: Any) -> None:
-        super().__init__(after_ms=after_ms, **params)
-        self.after_ms = int(after_ms)
+    def check(self) -> None:
+        positive(self, "after_ms", zero=True)
 
-    async def apply(self, toxiproxy: Toxiproxy, proxy: str) -> None:
-        await toxiproxy.add_toxic(proxy, "reset_peer", "downstream", {"timeout": self.after_ms}, name="reset")
+    async def apply(self, target: FaultTarget, hub: str) -> None:
+        attributes = {"timeout": self.params["after_ms"]}
+        await target.toxiproxy.add_toxic(
+            target.proxies[hub], "reset_peer", "downstream", attributes, name="reset"
+        )
 
-    def toxic_names(self, proxy: str) -> abc.Iterable[str]:
+    def toxic_names(self) -> abc.Iterable[str]:
         return ("reset",)

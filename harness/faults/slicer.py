@@ -4,23 +4,29 @@ WebSocket frames and SignalR records are split across reads. Nothing is lost."""
 from __future__ import annotations
 
 from collections import abc
-from typing import Any
+from typing import ClassVar
 
-from ..toxiproxy import Toxiproxy
-from .base import NetworkFault
+from .base import FaultTarget, NetworkFault, Spec, positive
 
 
 class Slicer(NetworkFault):
     name = "slicer"
     describes = "server->client bytes split into small pieces"
+    params_spec: ClassVar[Spec] = {"size": (int, 7), "delay_us": (int, 10)}
 
-    def __init__(self, size: int = 7, delay_us: int = 10, **params: Any) -> None:
-        super().__init__(size=size, delay_us=delay_us, **params)
-        self.size, self.delay_us = int(size), int(delay_us)
+    def check(self) -> None:
+        positive(self, "size")
+        positive(self, "delay_us", zero=True)
 
-    async def apply(self, toxiproxy: Toxiproxy, proxy: str) -> None:
-        attributes = {"average_size": self.size, "size_variation": 0, "delay": self.delay_us}
-        await toxiproxy.add_toxic(proxy, "slicer", "downstream", attributes, name="slicer")
+    async def apply(self, target: FaultTarget, hub: str) -> None:
+        attributes = {
+            "average_size": self.params["size"],
+            "size_variation": 0,
+            "delay": self.params["delay_us"],
+        }
+        await target.toxiproxy.add_toxic(
+            target.proxies[hub], "slicer", "downstream", attributes, name="slicer"
+        )
 
-    def toxic_names(self, proxy: str) -> abc.Iterable[str]:
+    def toxic_names(self) -> abc.Iterable[str]:
         return ("slicer",)

@@ -22,9 +22,9 @@ import signal
 import sys
 from typing import Any
 
-from ..run_history import RunHistory
-from ..timeline import Player, Step, Timeline
-from ..toxiproxy import Toxiproxy, ToxiproxyServer
+from ..infra.toxiproxy import Toxiproxy, ToxiproxyServer
+from ..run.history import RunHistory
+from ..run.timeline import Player, Step, Timeline
 
 
 def parse_step(spec: str) -> Step:

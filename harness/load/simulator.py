@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..processes import SimulatorProcess, control_headers
+from ..infra.processes import SimulatorProcess, control_headers
 from .feed import post_json
 
 # Server-side client timeout as ASP.NET's default; no server-side history file (its writes would

@@ -19,7 +19,9 @@ import sys
 import time
 from pathlib import Path
 
+from ..clients.reference import leak, size
 from ..errors import HarnessError
+from . import report
 from .config import CLIENTS, SoakConfig
 from .growth import Thresholds
 from .report import SoakResult
@@ -28,7 +30,6 @@ from .runner import SoakRun
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULTS = Thresholds()
 UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
-SIZES = {"": 1.0, "b": 1.0, "kb": 1e3, "k": 1e3, "mb": 1e6, "m": 1e6, "gb": 1e9, "g": 1e9}
 
 
 def duration(text: str) -> float:
@@ -37,26 +38,6 @@ def duration(text: str) -> float:
     if not match or float(match.group(1)) <= 0:
         raise argparse.ArgumentTypeError(f"{text!r} is not a duration (e.g. 60s, 30m, 24h)")
     return float(match.group(1)) * UNITS[match.group(2) or ""]
-
-
-def size(text: str) -> float:
-    """``5MB``, ``512k``, ``1e6`` -> bytes."""
-    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:e[0-9]+)?)\s*([kmg]?b?)\s*", text.lower())
-    if not match:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a size (e.g. 5MB, 512kB)")
-    return float(match.group(1)) * SIZES[match.group(2)]
-
-
-def leak(text: str) -> str:
-    kind, _, amount = text.partition(":")
-    ok = (kind == "callbacks" and amount.isdigit() and int(amount) >= 1) or (
-        kind == "bytes" and re.fullmatch(r"[0-9]*\.?[0-9]+[kKMG]?B?", amount) is not None
-    )
-    if not ok:
-        raise argparse.ArgumentTypeError(
-            f"{text!r}: expected callbacks:N (N >= 1) or bytes:RATE per hour (e.g. bytes:5M)"
-        )
-    return text
 
 
 def parser() -> argparse.ArgumentParser:
@@ -174,5 +155,6 @@ def main(argv: list[str] | None = None) -> int:
         latest = out.parent / "latest"
         latest.unlink(missing_ok=True)
         latest.symlink_to(out.name)
+    report.write(result)
     print(result.summary(), flush=True)
     return {"pass": 0, "fail": 1}.get(result.status, 4)  # 4: nothing failed, but some verdict is unknown

@@ -12,12 +12,12 @@ import math
 import shlex
 from dataclasses import dataclass, field, replace
 
-from .. import client_envs
+from ..clients.registry import SOAKABLE
 from .growth import MB, Thresholds
 
-# The clients a soak can run and track: the reference client, and project-x-py in its own venv
-# with memray added (harness/client_envs.py). Both speak the whole-client driver protocol.
-CLIENTS = ("reference", *(name for name in client_envs.CLIENTS if name.startswith("project-x-py")))
+# The clients a soak can run and track: those speaking the whole-client driver protocol (the
+# reference client, project-x-py in its own venv with memray added; ``harness/clients/registry.py``).
+CLIENTS = SOAKABLE
 
 
 def _clamp(value: float, low: float, high: float) -> float:

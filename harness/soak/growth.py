@@ -1,6 +1,6 @@
 """Is memory growth bounded? Pure functions over samples, re-runnable on a saved soak.
 
-The tracked heap comes from rotating memray windows (``harness/drivers/memory_agent.py``): in each
+The tracked heap comes from rotating memray windows (``harness/clients/drivers/memory_agent.py``): in each
 window memray's ``heap`` counts only what was allocated since the window opened and is still alive.
 A bounded client's window heap climbs while its working set turns over, then stays flat; a leak
 keeps it rising at the leak's rate. Two things also raise it once, and must not read as a leak:
@@ -24,7 +24,7 @@ import statistics
 from collections import abc
 from dataclasses import dataclass, field
 
-from ..verdicts import Verdict
+from ..run.verdicts import Verdict
 
 HOUR = 3600.0
 MB = 1e6

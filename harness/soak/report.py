@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ..verdicts import Status, Verdict, overall
+from ..run.verdicts import Status, Verdict, overall
 from .config import SoakConfig
 from .growth import MB, Point, Slope, Window
 

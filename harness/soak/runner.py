@@ -1,9 +1,11 @@
 """One soak: the simulator streaming at a steady rate, Toxiproxy in front of each hub, the client
 under test in its own process with memray in rotating windows, faults from the catalogue every
 few seconds or minutes, samples of RSS/USS and the client's own counts, then the verdict and the
-report (``report.py``). Everything started here is stopped, also when the run fails.
+judged result; its caller writes the report (``report.write``). Everything started here is
+stopped, also when the run fails.
 
     result = await SoakRun(SoakConfig(duration_s=60, leak="callbacks:10"), Path("reports/soak")).run()
+    report.write(result)
 """
 
 from __future__ import annotations
@@ -11,32 +13,29 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import sys
 import time
 from collections import abc
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import psutil
 
-from .. import client_envs
-from ..chaos import ACCOUNT, SIMULATOR_FLAGS, THIRD_PARTY_FLAGS
-from ..driver_process import Event
-from ..load.feed import contracts, login
-from ..process_adapters import DriverAdapter
-from ..processes import SimulatorProcess
-from ..run_history import RunHistory
-from ..timeline import Player
-from ..toxiproxy import Toxiproxy, ToxiproxyServer
-from ..verdicts import Verdict
+from ..clients.driver_process import Event
+from ..clients.process_adapters import DriverAdapter
+from ..clients.registry import Site, client_kind
+from ..infra import gateway
+from ..infra.processes import SimulatorProcess
+from ..infra.proxies import HubProxies
+from ..infra.toxiproxy import Toxiproxy, ToxiproxyServer
+from ..run.history import RunHistory
+from ..run.timeline import Player
+from ..run.verdicts import Verdict
 from . import capture, growth, report
 from .config import SoakConfig
 from .schedule import fault_timeline
 
 KEPT = frozenset({"ready", "done", "driver_exited", "state"})  # the rest is seen once, not kept
 SYMBOLS = "MNQ,MES"
-MEMRAY = "memray==1.20.0"  # as pinned in pyproject.toml: window files are read here
 MESSAGES_PER_EVENT_RATE = 5  # per contract: quote (+ its depth move), trade (+ depth), depth
 
 
@@ -119,78 +118,59 @@ class SoakRun:
                 await toxiproxy.close()
 
     def _simulator_flags(self) -> list[str]:
-        flags = list(SIMULATOR_FLAGS)  # the scaled timers the reference client is tuned to
-        per_kind = self.config.rate / (MESSAGES_PER_EVENT_RATE * len(SYMBOLS.split(",")))
-        for kind in ("quote", "trade", "depth"):
-            flags[flags.index(f"--{kind}-rate") + 1] = f"{per_kind:g}"
-        if self.config.client != "reference":
-            flags += THIRD_PARTY_FLAGS
+        """The scaled flags every run starts from, then the soak's own (a later flag wins): the
+        rate split over the kinds and contracts, a short send history."""
+        per_kind = f"{self.config.rate / (MESSAGES_PER_EVENT_RATE * len(SYMBOLS.split(','))):g}"
         return [
-            *flags,
-            "--symbols",
-            SYMBOLS,
-            "--months",
-            "1",
-            "--seed",
-            str(self.config.seed),
-            "--history-limit",
-            "1000",
+            *gateway.SCALED_FLAGS,
+            *client_kind(self.config.client).simulator_flags,
+            *("--quote-rate", per_kind, "--trade-rate", per_kind, "--depth-rate", per_kind),
+            *("--symbols", SYMBOLS, "--months", "1", "--seed", str(self.config.seed)),
+            *("--history-limit", "1000"),
         ]
 
     async def _run(self, base: str, toxiproxy: Toxiproxy) -> report.SoakResult:
-        port = base.rsplit(":", 1)[1]
-        proxies, urls = {}, {}
-        for hub in ("user", "market"):
-            if f"soak-{hub}" in await toxiproxy.proxies():  # left by a run that was killed
-                await toxiproxy.delete_proxy(f"soak-{hub}")
-            proxy = await toxiproxy.create_proxy(f"soak-{hub}", f"127.0.0.1:{port}")
-            proxies[hub] = proxy.name
-            urls[hub] = f"http://127.0.0.1:{proxy.port}/hubs/{hub}"
-        client = SoakClient(self, await self._argv(base, urls), self._env())
+        proxies = HubProxies(toxiproxy, prefix="soak-")
         tasks: list[asyncio.Task[Any]] = []
         try:
-            await client.start()
-            self.started = time.time()
-            outcome = await client.connect()
-            if not outcome.ok:
-                raise RuntimeError(f"the client did not connect: {outcome.detail}")
-            token = await asyncio.to_thread(login, base, "sim", "sim-api-key-0001")
-            for contract in await asyncio.to_thread(contracts, base, token):
-                for stream in ("quotes", "trades", "depth"):
-                    await client.subscribe(stream, contract)
-            await client.subscribe("user", ACCOUNT)
-            timeline = fault_timeline(self.config)
-            timeline.save(self.directory / "timeline.json")
-            player = Player(toxiproxy, proxies, base, self.history)
-            tasks = [
-                asyncio.create_task(self._sample(client)),
-                asyncio.create_task(player.play(timeline)),
-                asyncio.create_task(self._churn(client)),
-            ]
-            await self._wait(client, tasks)
+            await proxies.open(base)
+            site = Site(base, proxies.urls, self.history, self.directory, self.config.seed)
+            argv = await client_kind(self.config.client).soak_command(site)
+            argv += ["--leak", self.config.leak] if self.config.leak else []
+            client = SoakClient(self, argv, self._env())
+            try:
+                await client.start()
+                self.started = time.time()
+                outcome = await client.connect()
+                if not outcome.ok:
+                    raise RuntimeError(f"the client did not connect: {outcome.detail}")
+                for contract in await gateway.contracts(base, await gateway.login(base)):
+                    for stream in ("quotes", "trades", "depth"):
+                        await client.subscribe(stream, contract)
+                await client.subscribe("user", gateway.ACCOUNT)
+                timeline = fault_timeline(self.config)
+                timeline.save(self.directory / "timeline.json")
+                player = Player(toxiproxy, proxies.names, base, self.history)
+                tasks = [
+                    asyncio.create_task(self._sample(client)),
+                    asyncio.create_task(player.play(timeline)),
+                    asyncio.create_task(self._churn(client)),
+                ]
+                await self._wait(client, tasks)
+            finally:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+                self.history.meta["end"] = time.time()
+                self.history.save(self.directory / "history.jsonl")  # faults, states, churn: small
+                with contextlib.suppress(Exception):  # heal everything before the client closes
+                    await proxies.close()
+                await client.close()
+                await asyncio.gather(*self._reads, return_exceptions=True)
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            self.history.meta["end"] = time.time()
-            self.history.save(self.directory / "history.jsonl")  # faults, states, churn: small
-            for name in proxies.values():  # heal everything before the client closes
-                with contextlib.suppress(Exception):
-                    await toxiproxy.delete_proxy(name)
-            await client.close()
-            await asyncio.gather(*self._reads, return_exceptions=True)
+            with contextlib.suppress(Exception):  # a failure before the client: proxies still go
+                await proxies.close()
         return await asyncio.to_thread(self._judge)
-
-    async def _argv(self, base: str, urls: dict[str, str]) -> list[str]:
-        hubs = ["--user-hub", urls["user"], "--market-hub", urls["market"]]
-        if self.config.client != "reference":  # project-x-py, in its venv with memray added
-            env = client_envs.CLIENTS[self.config.client]
-            env = replace(env, name=f"{env.name}-memray", requirements=(*env.requirements, MEMRAY))
-            python = await asyncio.to_thread(client_envs.ensure, env)
-            return [str(python), str(client_envs.DRIVERS / "projectx_client.py"), "--base", base, *hubs]
-        argv = [sys.executable, str(client_envs.DRIVERS / "reference_client.py"), "--base", base, *hubs]
-        argv += ["--seed", str(self.config.seed)]
-        return argv + (["--leak", self.config.leak] if self.config.leak else [])
 
     def _env(self) -> dict[str, str]:
         env = {
@@ -246,8 +226,8 @@ class SoakRun:
         )
 
     async def _sample(self, client: SoakClient) -> None:
-        assert client.process._proc is not None
-        process = psutil.Process(client.process._proc.pid)
+        assert client.process.pid is not None
+        process = psutil.Process(client.process.pid)
         with (self.directory / "samples.jsonl").open("w") as out:
             while True:
                 now = time.time()
@@ -374,7 +354,6 @@ class SoakRun:
             steady_from=steady_from,
             flamegraph=flame,
         )
-        report.write(result)
         return result
 
     def _figures(self, steady_from: float) -> dict[str, float | None]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 from collections import abc
 
-from ..timeline import Step, Timeline
+from ..run.timeline import Step, Timeline
 from .config import SoakConfig
 
 

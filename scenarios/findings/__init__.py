@@ -1,4 +1,4 @@
-"""What this project says about each client under test: per client, its claims (``harness/findings.py``),
+"""What this project says about each client under test: per client, its claims (``harness/run/findings.py``),
 each naming a review id, the mechanism with file:line in that client's pinned source, the scenario
 that isolates it and the exact verdicts that show it.
 
@@ -13,7 +13,7 @@ the review does not list.
 
 from __future__ import annotations
 
-from harness.findings import Claim
+from harness.run.findings import Claim
 
 from .bare import PYSIGNALR, SIGNALRCORE_095, SIGNALRCORE_102
 from .projectx_330 import PX_330

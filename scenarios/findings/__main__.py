@@ -27,7 +27,7 @@ import sys
 import time
 from pathlib import Path
 
-from harness import matrix
+from harness.run import matrix
 
 from .document import render, summary
 from .record import ROOT, RUN_FILE, SEED, SOAK_DURATION, Recorded, timeline_file

@@ -1,5 +1,5 @@
 """Bare SignalR libraries (no ProjectX layer), driven hub by hub with their own automatic reconnect
-(``harness/process_adapters.py``). Nothing restores subscriptions after a reconnect and nothing
+(``harness/clients/process_adapters.py``). Nothing restores subscriptions after a reconnect and nothing
 keeps subscription state: with a bare library both are the application's job, and these tables
 show what happens when nobody does them.
 
@@ -8,7 +8,7 @@ Paths: ``pysignalr/`` pysignalr 1.3.3; ``sc:`` signalrcore 0.9.5 or 1.0.2 (``sig
 
 from __future__ import annotations
 
-from harness.findings import Claim
+from harness.run.findings import Claim
 
 from .projectx_330 import (
     BURST,

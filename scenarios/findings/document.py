@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections import abc
 from dataclasses import replace
 
-from harness import matrix
-from harness.findings import Claim
+from harness.run import matrix
+from harness.run.findings import Claim
 
 from . import TABLES
 from .record import Recorded, replay_command

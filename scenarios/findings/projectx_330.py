@@ -14,7 +14,7 @@ time since the last *send*; nothing measures inbound silence). Scenarios give it
 
 from __future__ import annotations
 
-from harness.findings import Claim
+from harness.run.findings import Claim
 
 CONNECT_DOWN = "test_r1_r8_r14_connecting_to_a_hub_that_is_down_fails_in_time_and_tells_the_truth"
 REJECTED = "test_r1_a_hub_whose_handshake_is_rejected_is_never_reported_connected"

@@ -16,7 +16,7 @@ increments dropped that way leave the order book wrong, and nothing tells the us
 
 from __future__ import annotations
 
-from harness.findings import Claim
+from harness.run.findings import Claim
 
 from .projectx_330 import (
     BANDWIDTH,

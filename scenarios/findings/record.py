@@ -14,7 +14,7 @@ import shlex
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from harness import matrix
+from harness.run import matrix
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN_FILE = ROOT / "docs" / "findings" / "run.json"

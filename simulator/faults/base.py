@@ -31,6 +31,28 @@ class FaultError(ValueError):
     """Bad fault name or parameters; the message says which."""
 
 
+def check_params(fault: str, spec: Spec, params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` checked against ``spec`` (no unknown names, the declared types, finite 64-bit
+    values) with the defaults filled in; ``FaultError`` says what is wrong. The harness's faults
+    (``harness/faults``) declare and check their parameters with this too."""
+    unknown = sorted(set(params) - set(spec))
+    if unknown:
+        raise FaultError(f"{fault}: unknown parameter(s) {unknown}: expected {sorted(spec)}")
+    checked: dict[str, Any] = {}
+    for key, (kinds, default) in spec.items():
+        value = params.get(key, default)
+        if isinstance(value, bool) and bool not in (kinds if isinstance(kinds, tuple) else (kinds,)):
+            raise FaultError(f"{fault}: {key} must not be a boolean")
+        if not isinstance(value, kinds):
+            raise FaultError(f"{fault}: {key} has the wrong type: {value!r}")
+        try:
+            encodable(value, key)  # finite, 64-bit, shallow: no NaN timer, no overflow later
+        except BadValue as exc:
+            raise FaultError(f"{fault}: {exc}") from None
+        checked[key] = value
+    return checked
+
+
 class ServerFault:
     name: ClassVar[str]
     describes: ClassVar[str]
@@ -42,23 +64,7 @@ class ServerFault:
             REGISTRY[cls.name] = cls
 
     def __init__(self, **params: Any) -> None:
-        unknown = sorted(set(params) - set(self.params_spec))
-        if unknown:
-            raise FaultError(
-                f"{self.name}: unknown parameter(s) {unknown}: expected {sorted(self.params_spec)}"
-            )
-        self.params: dict[str, Any] = {}
-        for key, (kinds, default) in self.params_spec.items():
-            value = params.get(key, default)
-            if isinstance(value, bool) and bool not in (kinds if isinstance(kinds, tuple) else (kinds,)):
-                raise FaultError(f"{self.name}: {key} must not be a boolean")
-            if not isinstance(value, kinds):
-                raise FaultError(f"{self.name}: {key} has the wrong type: {value!r}")
-            try:
-                encodable(value, key)  # finite, 64-bit, shallow: no NaN timer, no overflow later
-            except BadValue as exc:
-                raise FaultError(f"{self.name}: {exc}") from None
-            self.params[key] = value
+        self.params = check_params(self.name, self.params_spec, params)
         self.check()
 
     def check(self) -> None:

@@ -38,6 +38,9 @@ from .trading import Ledger
 from .user_hub import UserHub
 
 AUTHENTICATED_HUBS = ("user", "market")
+# The one login the simulator accepts unless told otherwise (``--user``, ``--api-key``).
+DEFAULT_USER = "sim"
+DEFAULT_API_KEY = "sim-api-key-0001"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +48,7 @@ class GatewayConfig:
     seed: int = 0
     symbols: tuple[str, ...] = ("MNQ", "MES", "MGC")
     token_lifetime_s: float = 24 * 3600
-    credentials: dict[str, str] = field(default_factory=lambda: {"sim": "sim-api-key-0001"})
+    credentials: dict[str, str] = field(default_factory=lambda: {DEFAULT_USER: DEFAULT_API_KEY})
     months: int = 1  # quarterly expiries listed per symbol
     profile: StreamProfile = field(default_factory=StreamProfile)  # rates and bursts
     demo_rate_per_s: float = 10.0

@@ -24,7 +24,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness.processes import SimulatorProcess, control_headers
+from harness.infra.processes import SimulatorProcess, control_headers
 from simulator.projectx.rest import FIELDS
 
 pytestmark = pytest.mark.slow

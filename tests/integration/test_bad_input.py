@@ -14,7 +14,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from harness.processes import SimulatorProcess, control_headers
+from harness.infra.processes import SimulatorProcess, control_headers
 from signalr_protocol import MESSAGEPACK, Completion, Invocation
 from simulator import DemoHub, ServerConfig
 from simulator import control as control_module

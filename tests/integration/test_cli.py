@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 
 from harness.errors import ProcessError
-from harness.processes import ManagedProcess, SimulatorProcess, control_headers
+from harness.infra.processes import ManagedProcess, SimulatorProcess, control_headers
 from signalr_protocol import Close, Completion, Invocation
 
 from .conftest import connect
@@ -275,7 +275,7 @@ def test_a_started_process_dies_with_a_harness_that_is_killed(tmp_path: Path) ->
     script = (
         "import sys, time\n"
         "from pathlib import Path\n"
-        "from harness.processes import SimulatorProcess\n"
+        "from harness.infra.processes import SimulatorProcess\n"
         f"sim = SimulatorProcess('--demo-rate', '0', log_path=Path({str(tmp_path / 'simulator.log')!r}))\n"
         "sim.start()\n"
         "print(sim.pid, flush=True)\n"

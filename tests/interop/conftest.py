@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.client_envs import CLIENTS, ClientEnv, ensure
-from harness.driver_process import DriverProcess, signalr_driver
+from harness.clients.driver_process import DriverProcess, signalr_driver
+from harness.clients.envs import ClientEnv, ensure
+from harness.clients.registry import CLIENTS
 from simulator import DemoHub, ServerConfig, SimulatorServer
 
 # Timers short enough for fast tests, long enough for signalrcore, which only pings when it was

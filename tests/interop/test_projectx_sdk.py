@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from harness.client_envs import CLIENTS, ensure
+from harness.clients.envs import ensure
+from harness.clients.registry import CLIENTS
 from simulator import ServerConfig
 from simulator.projectx import GatewayConfig, build_gateway
 

@@ -10,8 +10,8 @@ from collections import abc
 
 import pytest
 
-from harness.client_envs import CLIENTS
-from harness.driver_process import DriverProcess
+from harness.clients.driver_process import DriverProcess
+from harness.clients.registry import CLIENTS
 from simulator import SimulatorServer
 
 from ..polling import until

@@ -1,0 +1,151 @@
+"""Fault timelines: what happens to which hub, when and for how long, from one seed.
+
+A scenario builds its ``Timeline`` from a seeded ``random.Random`` (durations, latencies), so a seed
+names the whole run; ``to_json``/``from_json`` save and reload the resolved steps, and
+``--chaos-replay`` runs a saved timeline exactly. ``play`` applies each step at its time (seconds
+after the start), clears it after its duration, and records both in the run history. Network
+faults go through Toxiproxy (one proxy per hub); server faults through the simulator's control API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections import abc
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..faults import Fault, FaultTarget, fault_named
+from ..infra.toxiproxy import Toxiproxy
+from .history import RunHistory
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    at_s: float
+    fault: str
+    hub: str  # "market", "user" or "both"
+    duration_s: float | None = None  # None: left in place (until the scenario ends)
+    params: dict[str, Any] = field(default_factory=dict)
+    # On a client event instead of the clock: "<hub>:<state>[#n]" (the n-th time, default 1, that
+    # the client reported that hub entering that state); ``at_s`` then counts from that moment.
+    on: str | None = None
+
+    def hubs(self) -> tuple[str, ...]:
+        return ("user", "market") if self.hub == "both" else (self.hub,)
+
+
+@dataclass(slots=True)
+class Timeline:
+    seed: int
+    steps: list[Step]
+
+    def __post_init__(self) -> None:
+        for step in self.steps:
+            if step.on is not None and not re.fullmatch(r"(user|market):[a-z]+(#\d+)?", step.on):
+                raise ValueError(
+                    f"bad event {step.on!r}: expected <hub>:<state>[#n], e.g. market:connected#2"
+                )
+            fault_named(step.fault, step.params)  # FaultError (a ValueError): unknown, or bad parameters
+
+    def to_json(self) -> dict[str, Any]:
+        return {"seed": self.seed, "steps": [asdict(s) for s in self.steps]}
+
+    @classmethod
+    def from_json(cls, body: dict[str, Any]) -> Timeline:
+        return cls(int(body["seed"]), [Step(**s) for s in body["steps"]])
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(self.to_json(), indent=2))
+
+    @classmethod
+    def load(cls, path: Path) -> Timeline:
+        return cls.from_json(json.loads(path.read_text()))
+
+    @property
+    def end_s(self) -> float:
+        return max((s.at_s + (s.duration_s or 0.0) for s in self.steps), default=0.0)
+
+
+class Player:
+    """Plays a timeline against Toxiproxy proxies (by hub) and the simulator's control API."""
+
+    def __init__(
+        self, toxiproxy: Toxiproxy, proxies: abc.Mapping[str, str], control_url: str, history: RunHistory
+    ) -> None:
+        self.target = FaultTarget(toxiproxy, proxies, control_url)
+        self.history = history
+        self._applied: dict[tuple[int, str], Fault] = {}  # (step id, hub) -> the fault applied there
+
+    async def play(self, timeline: Timeline, event_timeout_s: float = 30.0) -> None:
+        """Clock steps in time order; each event step once its client event happened (recorded as
+        ``untriggered`` in the fault log if it never does within ``event_timeout_s``)."""
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        events: list[tuple[float, int, str, Step]] = []
+        for index, step in enumerate(timeline.steps):
+            if step.on is not None:
+                continue
+            events.append((step.at_s, index, "apply", step))
+            if step.duration_s is not None:
+                events.append((step.at_s + step.duration_s, index, "clear", step))
+        triggered = [self._on_event(step, event_timeout_s) for step in timeline.steps if step.on is not None]
+        async with asyncio.TaskGroup() as group:
+            for waiter in triggered:
+                group.create_task(waiter)
+            for at, _, action, step in sorted(events, key=lambda e: (e[0], e[2] == "apply", e[1])):
+                delay = start + at - loop.time()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                await self._do(action, step)
+
+    async def _on_event(self, step: Step, timeout_s: float) -> None:
+        assert step.on is not None
+        hub, _, rest = step.on.partition(":")
+        state, _, nth = rest.partition("#")
+        wanted = int(nth or 1)
+
+        def seen() -> int:
+            return sum(
+                1
+                for e in self.history.client_events("state")
+                if e.get("hub") == hub and e["data"]["to"] == state
+            )
+
+        try:
+            async with asyncio.timeout(timeout_s):
+                while seen() < wanted:  # noqa: ASYNC110 - the history is a list, not an event source
+                    await asyncio.sleep(0.01)
+        except TimeoutError:
+            # The client never got there (a client that never reconnects, say): that is for the
+            # verdicts to judge; the fault log says the step was never played.
+            self.history.fault("untriggered", fault=step.fault, hub=step.hub, on=step.on, waited_s=timeout_s)
+            return
+        await asyncio.sleep(step.at_s)
+        await self._do("apply", step)
+        if step.duration_s is not None:
+            await asyncio.sleep(step.duration_s)
+            await self._do("clear", step)
+
+    async def _do(self, action: str, step: Step) -> None:
+        for hub in step.hubs():
+            # A fault counts from when its apply was asked (detection bounds are never lenient) until
+            # its clear was done (removing a toxic that held data can take seconds).
+            if action == "apply":
+                self.history.fault(action, fault=step.fault, hub=hub, params=step.params)
+            await self._act(action, step, hub)
+            if action == "clear":
+                self.history.fault(action, fault=step.fault, hub=hub, params=step.params)
+
+    async def _act(self, action: str, step: Step, hub: str) -> None:
+        key = (id(step), hub)
+        if action == "apply":
+            fault = self._applied[key] = fault_named(step.fault, step.params)
+            await fault.apply(self.target, hub)
+        elif key in self._applied:
+            await self._applied.pop(key).clear(self.target, hub)
+
+    async def clear_all(self) -> None:
+        await self.target.toxiproxy.reset()
