@@ -1,4 +1,4 @@
-"""One hub connection, kept alive: negotiate, WebSocket, handshake, liveness, reconnect.
+"""One hub connection, kept alive: its states, reconnects, the receive loop and liveness.
 
 States and what moves between them (each move is reported as a ``StateChange``)::
 
@@ -15,9 +15,10 @@ its handshake is never reported connected (R1). Every attempt is bounded by ``co
 (R8, R14). Liveness (R2, R18): SignalR keep-alive pings, the server timeout (nothing received for
 ``server_timeout_s``) and an application heartbeat (an invocation the hub must answer within its
 timeout). Reconnects back off exponentially with full jitter and give up visibly when the policy
-says so (R4); each hub has its own supervisor, so one dead hub never stops the other (R17). The
-token goes only in the ``Authorization`` header, fetched fresh for every attempt; a 401
-invalidates it (R3, R11).
+says so (R4); each hub has its own supervisor, so one dead hub never stops the other (R17).
+
+An attempt's negotiate, WebSocket upgrade and handshake are ``connect.Connector``'s (tokens: R3,
+R11); this module bounds the attempt and decides what its failure means.
 """
 
 from __future__ import annotations
@@ -30,38 +31,16 @@ from collections import abc, deque
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
-from urllib.parse import quote
 
 import aiohttp
 
-from signalr_protocol import (
-    Closed,
-    CloseReason,
-    Completion,
-    Connection,
-    HandshakeCompleted,
-    Invocation,
-    NegotiateRedirect,
-    Role,
-    SignalRError,
-    State,
-    Timeouts,
-    parse_negotiate_response,
-    protocol_named,
-)
+from signalr_protocol import Closed, CloseReason, Completion, Invocation, SignalRError, State
 
 from .auth import TokenProvider
 from .backoff import Backoff
 from .config import ClientConfig
-from .errors import (
-    AuthError,
-    ClientError,
-    ConnectError,
-    HubClosedError,
-    InvocationError,
-    OperationTimeout,
-    UsageError,
-)
+from .connect import Connector
+from .errors import ClientError, ConnectError, HubClosedError, InvocationError, OperationTimeout
 from .metrics import Metrics
 from .session import Session, closed_text
 from .tasks import TaskSet, stop_task
@@ -107,15 +86,9 @@ class HubConnection:
         rng: random.Random,
     ) -> None:
         self.name = name
-        self.url = config.hub_url(name)
         self.config = config
-        self.tokens = tokens
-        self.http = http
         self.metrics = metrics
-        protocol = protocol_named(config.protocol)
-        if protocol is None:
-            raise UsageError(f"unknown hub protocol {config.protocol!r}: json or messagepack")
-        self.protocol = protocol
+        self._connector = Connector(name, config, tokens, http)
         self.on_invocations = on_invocations
         self.on_state = on_state
         self.on_open = on_open
@@ -204,7 +177,7 @@ class HubConnection:
             session: Session | None = None
             try:
                 async with asyncio.timeout(self.config.connect_timeout_s):
-                    session = await self._open()
+                    session = await self._connector.open_session()
                     self._start(session)
                     await self.on_open(session.invoke)
                     await self._probe(session)
@@ -257,66 +230,6 @@ class HubConnection:
             pass
 
     # -- one connection ------------------------------------------------------------------------
-
-    async def _open(self) -> Session:
-        token = await self.tokens.token()
-        headers = {"Authorization": f"Bearer {token}"}
-        async with self.http.post(f"{self.url}/negotiate?negotiateVersion=1", headers=headers) as response:
-            if response.status == 401:
-                self.tokens.invalidate(token)
-                raise AuthError(self.name, "negotiate: 401 (token refused; a new one is fetched next time)")
-            if response.status != 200:
-                raise ConnectError(self.name, f"negotiate answered HTTP {response.status}")
-            negotiated = parse_negotiate_response(await response.json(content_type=None))
-        if isinstance(negotiated, NegotiateRedirect):
-            raise ConnectError(self.name, "negotiate redirected to another URL: not supported")
-        url = f"{self.url}?id={quote(negotiated.id_for_connect, safe='')}"
-        try:
-            ws = await self.http.ws_connect(
-                url,
-                headers=headers,
-                autoping=True,
-                timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=1.0),
-                max_msg_size=0,
-                decode_text=False,
-            )
-        except aiohttp.WSServerHandshakeError as exc:
-            if exc.status == 401:
-                self.tokens.invalidate(token)
-                raise AuthError(self.name, "upgrade: 401 (token refused)") from exc
-            raise ConnectError(self.name, f"upgrade answered HTTP {exc.status}") from exc
-        return await self._handshake(ws)
-
-    async def _handshake(self, ws: aiohttp.ClientWebSocketResponse[bool]) -> Session:
-        loop = asyncio.get_running_loop()
-        timeouts = Timeouts(
-            keep_alive_interval_s=self.config.keep_alive_interval_s,
-            peer_timeout_s=self.config.server_timeout_s,
-            handshake_timeout_s=self.config.connect_timeout_s,
-        )
-        conn = Connection(Role.CLIENT, loop.time(), timeouts=timeouts)
-        session = Session(self.name, ws, conn)
-        try:
-            conn.start_handshake(self.protocol, 1, loop.time())
-            await ws.send_str(b"".join(conn.data_to_send()).decode())
-            while True:
-                message = await ws.receive()
-                if message.type not in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
-                    raise ConnectError(
-                        self.name,
-                        f"the server ended the connection during the handshake ({message.type.name})",
-                    )
-                conn.receive_data(message.data, loop.time())
-                events = conn.events_received()
-                for index, event in enumerate(events):
-                    if isinstance(event, HandshakeCompleted):
-                        session.early_events = events[index + 1 :]
-                        return session
-                    if isinstance(event, Closed):
-                        raise ConnectError(self.name, f"handshake refused: {event.error}")
-        except BaseException:
-            await ws.close()
-            raise
 
     def _start(self, session: Session) -> None:
         self._session = session
