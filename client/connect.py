@@ -78,7 +78,11 @@ class Connector:
                 raise AuthError(self.hub, "negotiate: 401 (token refused; a new one is fetched next time)")
             if response.status != 200:
                 raise ConnectError(self.hub, f"negotiate answered HTTP {response.status}")
-            negotiated = parse_negotiate_response(await response.json(content_type=None))
+            try:
+                body = await response.json(content_type=None)
+            except ValueError:  # an HTML maintenance page with a 200, say: a failed attempt, retried
+                raise ConnectError(self.hub, "negotiate answered 200 with a body that is not JSON") from None
+            negotiated = parse_negotiate_response(body)
         if isinstance(negotiated, NegotiateRedirect):
             raise ConnectError(self.hub, "negotiate redirected to another URL: not supported")
         return negotiated

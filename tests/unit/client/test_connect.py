@@ -3,6 +3,7 @@ given, and the WebSocket is joined to a server-side ``signalr_protocol.Connectio
 
 from __future__ import annotations
 
+import json
 from collections import abc, deque
 from typing import Any
 
@@ -62,6 +63,8 @@ class Reply:
         self.body = body
 
     async def json(self, content_type: str | None = "application/json") -> Any:
+        if isinstance(self.body, bytes):  # what aiohttp does with a body that is not JSON
+            return json.loads(self.body)
         return self.body
 
     async def __aenter__(self) -> Reply:
@@ -148,6 +151,11 @@ async def test_a_negotiate_error_status_or_body_fails_the_attempt() -> None:
         await connector(Gateway(Reply(503, None), ServerSocket())).open_session()
     with pytest.raises(NegotiateError, match="hub is resting"):
         await connector(Gateway(Reply(200, {"error": "hub is resting"}), ServerSocket())).open_session()
+    # A maintenance page answered with 200: a failed attempt the supervisor retries, never a crash
+    # of its task (a ValueError it would not catch, leaving the hub connecting for good).
+    page = Reply(200, b"<html>down for maintenance</html>")
+    with pytest.raises(ConnectError, match="not JSON"):
+        await connector(Gateway(page, ServerSocket())).open_session()
 
 
 async def test_a_refused_upgrade_raises_connect_error_with_its_status() -> None:
