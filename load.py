@@ -33,6 +33,7 @@ from locust.exception import StopUser
 from locust.runners import WorkerRunner
 
 from harness.errors import ProcessError, SetupError
+from harness.infra import gateway
 from harness.infra.processes import ManagedProcess
 from harness.load import simulator
 from harness.load.faults import parse_step
@@ -88,8 +89,8 @@ def _options(parser: Any) -> None:
         help="each user also connects the user hub and subscribes the account's streams",
     )
     group.add_argument("--account", type=int, default=12345, help="account of the user-hub subscriptions")
-    group.add_argument("--api-user", default="sim", help="Gateway user name")
-    group.add_argument("--api-key", default="sim-api-key-0001", help="Gateway API key")
+    group.add_argument("--api-user", default=gateway.USER, help="Gateway user name")
+    group.add_argument("--api-key", default=gateway.API_KEY, help="Gateway API key")
 
 
 @events.init.add_listener
