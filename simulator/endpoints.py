@@ -59,9 +59,12 @@ class HubEndpoints:
         self.authenticate = authenticate
 
     def routes(self) -> abc.Iterable[web.AbstractRouteDef]:
+        # ASP.NET Core's routing ignores a trailing slash (``/hubs/market/?id=...`` connects)
         return [
             web.route("*", "/hubs/{hub}/negotiate", self.negotiate),
+            web.route("*", "/hubs/{hub}/negotiate/", self.negotiate),
             web.route("*", "/hubs/{hub}", self.connect),
+            web.route("*", "/hubs/{hub}/", self.connect),
         ]
 
     def _hub(self, request: web.Request) -> Hub:

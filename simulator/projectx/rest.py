@@ -1,17 +1,22 @@
-"""The Gateway's REST API under ``/api``: ``POST /api/{Controller}/{action}`` with JSON bodies.
+"""The Gateway's REST API under ``/api``: ``POST /api/{Controller}/{action}`` with JSON bodies
+(and ``GET /api/Status/ping``). ``docs/gateway-api.md`` lists every documented endpoint.
 
 Every success carries the envelope ``{"success": true, "errorCode": 0, "errorMessage": null}``
 next to its payload; a refused request is HTTP 200 with ``success: false``, an error code and a
 message, as the Gateway answers. A missing, unknown, expired or revoked token is 401 with an empty
 body; a body that is not a JSON object, or a field of the wrong JSON type or out of its .NET type's
 range (``FIELDS``: an id that is a list, a size past Int32, ``NaN``, a price past ``decimal``) is
-ASP.NET's 400 ProblemDetails, as model binding answers; an unknown path is 404;
-a body over 1 MB is 413. With rate limits on (``limits``), an authenticated request over its limit
-is 429 with an empty body. Nothing answers 500 with a traceback.
+ASP.NET's 400 ProblemDetails, as model binding answers; an unknown path is 404 and a known one
+asked with another method 405 with ``Allow`` (both with an empty body); a body over 1 MB is 413.
+Request bodies bind as System.Text.Json's web defaults do: property names in any case, numbers
+also from JSON strings (``"accountId": "7"``); the route ignores case and a trailing slash. With
+rate limits on (``limits``), an authenticated request over its limit is 429 with an empty body.
+Nothing answers 500 with a traceback.
 """
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections import abc
@@ -30,20 +35,38 @@ from .tokens import TokenError, TokenService
 from .trading import Ledger, OrderRejected
 
 Handler = abc.Callable[[dict[str, Any]], dict[str, Any]]
+PING = "status/ping"  # the one GET, and the one route nobody logs in for
 
 UNITS_S = {1: 1, 2: 60, 3: 3600, 4: 86400, 5: 7 * 86400, 6: 30 * 86400}  # History unit -> seconds
 ERR_INVALID_CREDENTIALS = 3  # LoginErrorCode.InvalidCredentials
-ERR_NOT_FOUND = 1
-ERR_REJECTED = 2
+ERR_NOT_FOUND = 1  # every search's AccountNotFound / ContractNotFound / OrderNotFound
+# Each endpoint's own errorCode enum (the Gateway's swagger), from what the ledger said was wrong
+# (``OrderRejected.reason``); a reason an enum has no value for is its generic rejection.
+ERROR_CODES: dict[str, dict[str, int]] = {
+    "order/place": {"account": 1, "rejected": 2, "contract": 8, "account_rejected": 10},
+    "order/modify": {"account": 1, "order": 2, "rejected": 3, "account_rejected": 6},
+    "order/cancel": {"account": 1, "order": 2, "rejected": 3, "account_rejected": 6},
+    "order/searchbyid": {"account": 1, "order": 1, "rejected": 1},
+    "position/closecontract": {
+        "account": 1, "position": 2, "contract": 3, "rejected": 5, "account_rejected": 8,
+    },
+    "position/partialclosecontract": {
+        "account": 1, "position": 2, "contract": 3, "size": 5, "rejected": 6, "account_rejected": 9,
+    },
+}  # fmt: skip
+BARS_UNIT_INVALID, BARS_UNIT_NUMBER_INVALID, BARS_LIMIT_INVALID = 2, 3, 4  # RetrieveBarErrorCode
 MAX_BAR_UNITS = 1_000  # unitNumber: 1000 months is past any history the Gateway keeps
 MAX_BARS = 20_000  # the Gateway's documented maximum per request
+MAX_SEARCH = 20  # "The response returns up to 20 contracts at a time."
 
 INT32 = (-(2**31), 2**31 - 1)
+INT64 = (-(2**63), 2**63 - 1)
 DECIMAL_MAX = 7.9e28
 # The request fields the Gateway's models declare, by the .NET type System.Text.Json binds them to
 # (every one nullable or defaulted). A value of another JSON type fails binding: ProblemDetails.
 FIELDS = {
-    **dict.fromkeys(("accountId", "orderId", "size", "type", "side", "unit", "unitNumber", "limit"), "Int32"),
+    **dict.fromkeys(("accountId", "size", "type", "side", "unit", "unitNumber", "limit"), "Int32"),
+    "orderId": "Int64",
     **dict.fromkeys(("contractId", "searchText", "customTag", "startTime", "endTime"), "String"),
     **dict.fromkeys(("userName", "apiKey"), "String"),
     **dict.fromkeys(("limitPrice", "stopPrice", "trailPrice"), "Decimal"),
@@ -51,23 +74,41 @@ FIELDS = {
 }
 
 
-def unbindable(body: dict[str, Any]) -> str | None:
-    """Why ``body`` does not bind to the Gateway's request model (``FIELDS``), or None."""
-    for name, kind in FIELDS.items():
-        value = body.get(name)
-        if value is None:
-            continue
-        if kind == "Int32":
-            ok_ = isinstance(value, int) and not isinstance(value, bool) and INT32[0] <= value <= INT32[1]
-        elif kind == "Decimal":
-            ok_ = isinstance(value, int | float) and not isinstance(value, bool) and abs(value) <= DECIMAL_MAX
-        elif kind == "String":
-            ok_ = isinstance(value, str)
-        else:
-            ok_ = isinstance(value, bool)
-        if not ok_:
-            return f"The JSON value could not be converted to System.{kind}. Path: $.{name}"
-    return None
+# Request property names as the models spell them; a body may spell them in any case.
+CANONICAL = {name.lower(): name for name in FIELDS}
+NUMBER_TEXT = re.compile(r"\s*-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*")
+
+
+def bind(body: dict[str, Any]) -> dict[str, Any] | str:
+    """``body`` as the Gateway's request models see it (``FIELDS``, System.Text.Json's web
+    defaults: names matched in any case, numbers read from JSON strings too), or why it does not
+    bind (the ProblemDetails message)."""
+    bound: dict[str, Any] = {}
+    for key, value in body.items():
+        name = CANONICAL.get(key.lower(), key)
+        kind = FIELDS.get(name)
+        bound[name] = value
+        if kind in ("Int32", "Int64", "Decimal") and isinstance(value, str) and NUMBER_TEXT.fullmatch(value):
+            bound[name] = float(value) if kind == "Decimal" else _integer(value)
+        if bound[name] is not None and kind is not None and not _fits(kind, bound[name]):
+            return f"The JSON value could not be converted to System.{kind}. Path: $.{key}"
+    return bound
+
+
+def _integer(text: str) -> int | str:
+    try:
+        return int(text)
+    except ValueError:
+        return text  # "1.5" is no integer: refused as the wrong type
+
+
+def _fits(kind: str, value: Any) -> bool:
+    if kind in ("Int32", "Int64"):
+        low, high = INT32 if kind == "Int32" else INT64
+        return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+    if kind == "Decimal":
+        return isinstance(value, int | float) and not isinstance(value, bool) and abs(value) <= DECIMAL_MAX
+    return isinstance(value, str) if kind == "String" else isinstance(value, bool)
 
 
 def ok(**payload: Any) -> dict[str, Any]:
@@ -76,6 +117,12 @@ def ok(**payload: Any) -> dict[str, Any]:
 
 def refused(code: int, message: str, **payload: Any) -> dict[str, Any]:
     return {**payload, "success": False, "errorCode": code, "errorMessage": message}
+
+
+def rejected(endpoint: str, exc: OrderRejected, **payload: Any) -> dict[str, Any]:
+    """The refusal ``endpoint`` answers for what the ledger refused, with that endpoint's code."""
+    codes = ERROR_CODES[endpoint]
+    return refused(codes.get(exc.reason, codes["rejected"]), str(exc), **payload)
 
 
 def problem(detail: str) -> web.Response:
@@ -127,11 +174,13 @@ class RestApi:
             "history/retrievebars": self.bars,
             "position/searchopen": self.positions,
             "position/closecontract": self.close_contract,
+            "position/partialclosecontract": self.partial_close_contract,
             "order/place": self.place,
             "order/cancel": self.cancel,
             "order/modify": self.modify,
             "order/search": lambda body: self._orders(body, open_only=False),
             "order/searchopen": lambda body: self._orders(body, open_only=True),
+            "order/searchbyid": self.order_by_id,
             "trade/search": self.trades,
         }
         # the handlers that need the caller's token
@@ -141,12 +190,18 @@ class RestApi:
         }
 
     def routes(self) -> list[web.RouteDef]:
-        return [web.post("/api/{path:.+}", self.handle)]
+        return [web.route("*", "/api/{path:.+}", self.handle)]
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         path = request.match_info["path"].strip("/").lower()
-        if path not in self.public and path not in self.private and path not in self.with_token:
-            return web.Response(status=404)
+        known = path in self.public or path in self.private or path in self.with_token or path == PING
+        if not known:
+            return web.Response(status=404)  # ASP.NET: no endpoint matched, empty body
+        allowed = "GET" if path == PING else "POST"
+        if request.method != allowed:
+            return web.Response(status=405, headers={"Allow": allowed})
+        if path == PING:
+            return self.ping(request)
         token = None
         if path not in self.public:
             token = bearer_from_header(request.headers.get("Authorization"))
@@ -160,18 +215,30 @@ class RestApi:
                 return web.Response(status=429)
         raw = await read_body(request)
         try:
-            body = parse_json(raw) if raw.strip() else {}
+            parsed = parse_json(raw) if raw.strip() else {}
         except BadValue as exc:
             return problem(f"The JSON value could not be converted: {exc}")
-        if not isinstance(body, dict):
+        if not isinstance(parsed, dict):
             return problem("The JSON value must be an object.")
-        wrong = unbindable(body)
-        if wrong is not None:
-            return problem(wrong)
+        body = bind(parsed)
+        if isinstance(body, str):
+            return problem(body)
+        if path == "auth/loginkey":
+            missing = [f for f in ("userName", "apiKey") if not isinstance(body.get(f), str)]
+            if missing:  # the one request the Gateway refuses with a 400 before any check
+                return problem(f"The {missing[0][0].upper()}{missing[0][1:]} field is required.")
         if token is not None and path in self.with_token:
             return web.json_response(self.with_token[path](body, token))
         handler = self.public.get(path) or self.private[path]
         return web.json_response(handler(body))
+
+    def ping(self, request: web.Request) -> web.Response:
+        """``GET /api/Status/ping``: "pong", as ASP.NET returns a string: JSON for a client that
+        asks for JSON first (project-x-py parses it), else text/plain."""
+        accept = request.headers.get("Accept", "")
+        if accept.split(",")[0].split(";")[0].strip() in ("application/json", "text/json"):
+            return web.json_response("pong")
+        return web.Response(text="pong", content_type="text/plain")
 
     # -- auth ----------------------------------------------------------------------------------
 
@@ -196,10 +263,9 @@ class RestApi:
         return ok(accounts=[a.to_api() for a in accounts])
 
     def contract_search(self, body: dict[str, Any]) -> dict[str, Any]:
-        text = body.get("searchText")
-        if not isinstance(text, str):
-            return refused(ERR_REJECTED, "searchText is required.", contracts=[])
-        return ok(contracts=[c.to_api() for c in self.catalog.search(text)])
+        """Up to 20 contracts whose name or symbol holds ``searchText`` (optional: all of them)."""
+        text = body.get("searchText") or ""
+        return ok(contracts=[c.to_api() for c in self.catalog.search(text)[:MAX_SEARCH]])
 
     def contract_by_id(self, body: dict[str, Any]) -> dict[str, Any]:
         contract = self.catalog.contracts.get(body.get("contractId"))  # type: ignore[arg-type]
@@ -218,14 +284,21 @@ class RestApi:
         start = parse_time(body.get("startTime"))
         end = parse_time(body.get("endTime"))
         end = time.time() if end is None else end
-        if unit not in UNITS_S or not 0 < number <= MAX_BAR_UNITS or limit < 0:
-            return refused(ERR_REJECTED, "Invalid bar request.", bars=[])
+        if unit not in UNITS_S:
+            return refused(BARS_UNIT_INVALID, "Invalid unit.", bars=[])
+        if not 0 < number <= MAX_BAR_UNITS:
+            return refused(BARS_UNIT_NUMBER_INVALID, "Invalid unit number.", bars=[])
+        if limit < 0:
+            return refused(BARS_LIMIT_INVALID, "Invalid limit.", bars=[])
         limit = min(limit, MAX_BARS)
         unit_s = UNITS_S[unit] * number
         if start is None:
             start = end - unit_s * limit
-        if start < 0:  # before 1970: no history there (and no datetime before year 1)
-            return refused(ERR_REJECTED, "Invalid bar request: the time range is out of bounds.", bars=[])
+        if start < 0:  # before 1970: no history there (and no datetime before year 1); the enum has
+            # no code for a time range, so the one for the unit that reaches that far back
+            return refused(
+                BARS_UNIT_INVALID, "Invalid bar request: the time range is out of bounds.", bars=[]
+            )
         return ok(bars=market.bars(start, min(end, time.time()), unit_s, limit))
 
     # -- trading -------------------------------------------------------------------------------
@@ -240,7 +313,20 @@ class RestApi:
         try:
             self.ledger.close_position(body.get("accountId"), body.get("contractId"))
         except OrderRejected as exc:
-            return refused(ERR_REJECTED, str(exc))
+            return rejected("position/closecontract", exc)
+        return ok()
+
+    def partial_close_contract(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Closes ``size`` contracts of the position with a market order (no ``orderId`` in the
+        answer): the order, its fill, the trade and the position's change reach the user hub as
+        any fill's do."""
+        size = body.get("size")
+        try:
+            self.ledger.close_position(
+                body.get("accountId"), body.get("contractId"), 0 if size is None else size
+            )
+        except OrderRejected as exc:
+            return rejected("position/partialclosecontract", exc)
         return ok()
 
     def place(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -256,14 +342,14 @@ class RestApi:
                 custom_tag=body.get("customTag"),
             )
         except OrderRejected as exc:
-            return refused(ERR_REJECTED, str(exc), orderId=None)
+            return rejected("order/place", exc, orderId=None)
         return ok(orderId=order.id)
 
     def cancel(self, body: dict[str, Any]) -> dict[str, Any]:
         try:
             self.ledger.cancel(body.get("accountId"), body.get("orderId"))
         except OrderRejected as exc:
-            return refused(ERR_REJECTED, str(exc))
+            return rejected("order/cancel", exc)
         return ok()
 
     def modify(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -276,7 +362,7 @@ class RestApi:
                 body.get("stopPrice"),
             )
         except OrderRejected as exc:
-            return refused(ERR_REJECTED, str(exc))
+            return rejected("order/modify", exc)
         return ok()
 
     def _orders(self, body: dict[str, Any], *, open_only: bool) -> dict[str, Any]:
@@ -284,6 +370,13 @@ class RestApi:
         if account is None:
             return refused(ERR_NOT_FOUND, "Account not found.", orders=[])
         return ok(orders=self.ledger.search_orders(account.id, open_only=open_only))
+
+    def order_by_id(self, body: dict[str, Any]) -> dict[str, Any]:
+        try:
+            order = self.ledger.order(body.get("accountId"), body.get("orderId"))
+        except OrderRejected as exc:
+            return rejected("order/searchbyid", exc, order=None)
+        return ok(order=order.to_api())
 
     def trades(self, body: dict[str, Any]) -> dict[str, Any]:
         account = self.catalog.accounts.get(body.get("accountId"))  # type: ignore[arg-type]

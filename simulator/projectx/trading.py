@@ -56,7 +56,14 @@ def _price(contract: Contract, value: Any, what: str) -> float:
 
 
 class OrderRejected(Exception):
-    """The Gateway answers success=false with this message."""
+    """The Gateway answers success=false with this message. ``reason`` says what was wrong, in
+    words every endpoint maps to its own ``errorCode`` enum (``rest.py``): ``account``,
+    ``contract``, ``order``, ``position`` (not found), ``size`` (a close size that is not in the
+    position), ``account_rejected`` (the account cannot trade), ``rejected`` (anything else)."""
+
+    def __init__(self, message: str, reason: str = "rejected") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass(slots=True)
@@ -134,7 +141,7 @@ class Ledger:
     def account(self, account_id: Any) -> Account:
         account = self.catalog.accounts.get(account_id) if isinstance(account_id, int) else None
         if account is None:
-            raise OrderRejected("Account not found.")
+            raise OrderRejected("Account not found.", "account")
         return account
 
     # -- orders --------------------------------------------------------------------------------
@@ -158,7 +165,7 @@ class Ledger:
         account = self.account(account_id)
         contract = self.catalog.contracts.get(contract_id) if isinstance(contract_id, str) else None
         if contract is None:
-            raise OrderRejected("Contract not found.")
+            raise OrderRejected("Contract not found.", "contract")
         if order_type not in (LIMIT, MARKET, STOP_LIMIT, STOP) or side not in (0, 1):
             raise OrderRejected("Invalid order type or side.")
         _check_size(size, max_size)
@@ -169,7 +176,7 @@ class Ledger:
         limit_price = _price(contract, limit_price, "limit") if order_type in (LIMIT, STOP_LIMIT) else None
         stop_price = _price(contract, stop_price, "stop") if order_type in (STOP, STOP_LIMIT) else None
         if not account.can_trade:
-            raise OrderRejected("Account cannot trade.")
+            raise OrderRejected("Account cannot trade.", "account_rejected")
         now = self._now()
         order = Order(
             next(self._ids),
@@ -217,10 +224,7 @@ class Ledger:
         return order
 
     def _open_order(self, account_id: Any, order_id: Any) -> Order:
-        self.account(account_id)
-        order = self.orders.get(order_id) if isinstance(order_id, int) else None
-        if order is None or order.account_id != account_id:
-            raise OrderRejected("Order not found.")
+        order = self.order(account_id, order_id)
         if order.status not in (OPEN, PENDING):
             raise OrderRejected("Order is not open.")
         return order
@@ -247,14 +251,30 @@ class Ledger:
             ):
                 self._fill(order, touch)
 
-    def close_position(self, account_id: Any, contract_id: Any) -> Order | None:
+    def close_position(self, account_id: Any, contract_id: Any, size: Any = None) -> Order:
+        """A market order closing the position in ``contract_id``: all of it, or ``size`` contracts
+        (``Position/partialCloseContract``); filled like any order, with the same user-hub events."""
         self.account(account_id)
-        position = self.positions.get((account_id, contract_id)) if isinstance(contract_id, str) else None
+        if not isinstance(contract_id, str) or contract_id not in self.catalog.contracts:
+            raise OrderRejected("Contract not found.", "contract")
+        position = self.positions.get((account_id, contract_id))
         if position is None or position.size == 0:
-            raise OrderRejected("Position not found.")
+            raise OrderRejected("Position not found.", "position")
+        whole = abs(position.size)
+        if size is None:
+            size = whole
+        elif not isinstance(size, int) or isinstance(size, bool) or not 0 < size <= whole:
+            raise OrderRejected(f"Invalid close size: must be 1 to {whole} contracts.", "size")
         side = 1 if position.size > 0 else 0
-        size = abs(position.size)
-        return self.place(account_id, contract_id, order_type=MARKET, side=side, size=size, max_size=size)
+        return self.place(account_id, contract_id, order_type=MARKET, side=side, size=size, max_size=whole)
+
+    def order(self, account_id: Any, order_id: Any) -> Order:
+        """The order ``order_id`` of the account, in any state (``Order/searchById``)."""
+        self.account(account_id)
+        order = self.orders.get(order_id) if isinstance(order_id, int) else None
+        if order is None or order.account_id != account_id:
+            raise OrderRejected("Order not found.", "order")
+        return order
 
     # -- fills ---------------------------------------------------------------------------------
 
