@@ -34,7 +34,7 @@ from .market import ContractMarket
 from .tokens import TokenError, TokenService
 from .trading import Ledger, OrderRejected
 
-Handler = abc.Callable[[dict[str, Any]], dict[str, Any]]
+Handler = abc.Callable[[dict[str, Any]], dict[str, Any] | web.Response]
 PING = "status/ping"  # the one GET, and the one route nobody logs in for
 
 UNITS_S = {1: 1, 2: 60, 3: 3600, 4: 86400, 5: 7 * 86400, 6: 30 * 86400}  # History unit -> seconds
@@ -58,6 +58,7 @@ BARS_UNIT_INVALID, BARS_UNIT_NUMBER_INVALID, BARS_LIMIT_INVALID = 2, 3, 4  # Ret
 MAX_BAR_UNITS = 1_000  # unitNumber: 1000 months is past any history the Gateway keeps
 MAX_BARS = 20_000  # the Gateway's documented maximum per request
 MAX_SEARCH = 20  # "The response returns up to 20 contracts at a time."
+MAX_PAGE = 100  # Order/v2/query's page cap, as measured on the real Gateway
 
 INT32 = (-(2**31), 2**31 - 1)
 INT64 = (-(2**63), 2**63 - 1)
@@ -70,7 +71,11 @@ FIELDS = {
     **dict.fromkeys(("contractId", "searchText", "customTag", "startTime", "endTime"), "String"),
     **dict.fromkeys(("userName", "apiKey"), "String"),
     **dict.fromkeys(("limitPrice", "stopPrice", "trailPrice"), "Decimal"),
-    **dict.fromkeys(("onlyActiveAccounts", "live", "includePartialBar"), "Boolean"),
+    **dict.fromkeys(("onlyActiveAccounts", "live", "includePartialBar", "includeTotalCount"), "Boolean"),
+    **dict.fromkeys(("pageSize", "pageOffset", "sortBy", "sortDirection"), "Int32"),
+    **dict.fromkeys(("createdAfter", "createdBefore", "startTimestamp", "endTimestamp"), "String"),
+    "filter": "Object",
+    "statuses": "Array",
 }
 
 
@@ -92,6 +97,11 @@ def bind(body: dict[str, Any]) -> dict[str, Any] | str:
             bound[name] = float(value) if kind == "Decimal" else _integer(value)
         if bound[name] is not None and kind is not None and not _fits(kind, bound[name]):
             return f"The JSON value could not be converted to System.{kind}. Path: $.{key}"
+        if kind == "Object" and isinstance(bound[name], dict):  # a nested model binds the same way
+            inner = bind(bound[name])
+            if isinstance(inner, str):
+                return inner.replace("Path: $.", f"Path: $.{key}.")
+            bound[name] = inner
     return bound
 
 
@@ -108,7 +118,8 @@ def _fits(kind: str, value: Any) -> bool:
         return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
     if kind == "Decimal":
         return isinstance(value, int | float) and not isinstance(value, bool) and abs(value) <= DECIMAL_MAX
-    return isinstance(value, str) if kind == "String" else isinstance(value, bool)
+    types = {"String": str, "Boolean": bool, "Object": dict, "Array": list}
+    return isinstance(value, types[kind])
 
 
 def ok(**payload: Any) -> dict[str, Any]:
@@ -181,6 +192,7 @@ class RestApi:
             "order/search": lambda body: self._orders(body, open_only=False),
             "order/searchopen": lambda body: self._orders(body, open_only=True),
             "order/searchbyid": self.order_by_id,
+            "order/v2/query": self.order_query,
             "trade/search": self.trades,
         }
         # the handlers that need the caller's token
@@ -230,7 +242,8 @@ class RestApi:
         if token is not None and path in self.with_token:
             return web.json_response(self.with_token[path](body, token))
         handler = self.public.get(path) or self.private[path]
-        return web.json_response(handler(body))
+        answer = handler(body)
+        return answer if isinstance(answer, web.Response) else web.json_response(answer)
 
     def ping(self, request: web.Request) -> web.Response:
         """``GET /api/Status/ping``: "pong", as ASP.NET returns a string: JSON for a client that
@@ -377,6 +390,33 @@ class RestApi:
         except OrderRejected as exc:
             return rejected("order/searchbyid", exc, order=None)
         return ok(order=order.to_api())
+
+    def order_query(self, body: dict[str, Any]) -> dict[str, Any] | web.Response:
+        """``Order/v2/query``: the account's orders filtered by status and creation time, sorted
+        (``sortBy`` 0 CreatedAt, 1 Id; ``sortDirection`` 0 Asc, 1 Desc) and paged (``pageOffset``
+        counts rows; at most 100 a page). As measured on the real Gateway, ``contractId`` does not
+        filter."""
+        query = body.get("filter")
+        if not isinstance(query, dict):
+            return problem("SearchOrdersQueryRequest was missing required properties including: 'filter'.")
+        account = self.catalog.accounts.get(query.get("accountId"))  # type: ignore[arg-type]
+        if account is None:
+            return refused(ERR_NOT_FOUND, "Account not found.", orders=[], totalCount=None)
+        statuses = query.get("statuses")
+        after, before = parse_time(query.get("createdAfter")), parse_time(query.get("createdBefore"))
+        orders = [
+            o
+            for o in self.ledger.search_orders(account.id, open_only=False)
+            if (not statuses or o["status"] in statuses)
+            and (after is None or (parse_time(o["creationTimestamp"]) or 0) >= after)
+            and (before is None or (parse_time(o["creationTimestamp"]) or 0) < before)
+        ]
+        key = "id" if body.get("sortBy") == 1 else "creationTimestamp"
+        orders.sort(key=lambda o: (o[key], o["id"]), reverse=body.get("sortDirection") == 1)
+        size = min(MAX_PAGE, body.get("pageSize") or MAX_PAGE)
+        offset = max(0, body.get("pageOffset") or 0)
+        total = len(orders) if body.get("includeTotalCount") else None
+        return ok(orders=orders[offset : offset + max(size, 0)], totalCount=total)
 
     def trades(self, body: dict[str, Any]) -> dict[str, Any]:
         account = self.catalog.accounts.get(body.get("accountId"))  # type: ignore[arg-type]

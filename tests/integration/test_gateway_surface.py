@@ -198,3 +198,30 @@ async def test_a_partial_close_reduces_the_position_with_a_market_order_and_its_
     assert (await call(http, gateway, "Position/searchOpen", {"accountId": ACCOUNT}, token))[1][
         "positions"
     ] == []
+
+
+async def test_order_query_filters_sorts_and_pages(gateway: Gateway, http: aiohttp.ClientSession) -> None:
+    token = await token_for(http, gateway)
+    contract = next(iter(gateway.markets))
+    far = {"accountId": ACCOUNT, "contractId": contract, "type": 1, "side": 0, "size": 1}
+    _, quote = await call(http, gateway, "Contract/searchById", {"contractId": contract}, token)
+    tick = quote["contract"]["tickSize"]
+    ids = []
+    for _ in range(3):  # resting limits far below the market: open
+        _, placed = await call(http, gateway, "Order/place", {**far, "limitPrice": tick}, token)
+        ids.append(placed["orderId"])
+    _, market = await call(http, gateway, "Order/place", {**far, "type": 2}, token)  # filled
+    query = {"filter": {"accountId": ACCOUNT, "statuses": [1]}, "sortBy": 1, "sortDirection": 1}
+    _, reply = await call(http, gateway, "Order/v2/query", {**query, "includeTotalCount": True}, token)
+    assert ([o["id"] for o in reply["orders"]], reply["totalCount"]) == (ids[::-1], 3)
+    _, page = await call(http, gateway, "Order/v2/query", {**query, "pageSize": 1, "pageOffset": 1}, token)
+    assert ([o["id"] for o in page["orders"]], page["totalCount"]) == ([ids[1]], None)
+    _, every = await call(http, gateway, "Order/v2/query", {"Filter": {"AccountId": ACCOUNT}}, token)
+    assert [o["id"] for o in every["orders"]] == [*ids, market["orderId"]]
+    status, problem = await call(http, gateway, "Order/v2/query", {"accountId": ACCOUNT}, token)
+    assert status == 400
+    assert "missing required properties including: 'filter'" in problem["errors"]["$"][0]
+    status, problem = await call(http, gateway, "Order/v2/query", {"filter": {"accountId": "x"}}, token)
+    assert (status, problem["errors"]["$"]) == (
+        400, ["The JSON value could not be converted to System.Int32. Path: $.filter.accountId"]
+    )  # fmt: skip
