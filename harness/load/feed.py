@@ -177,13 +177,14 @@ class HubFeed:
         handed over; ends when the socket closes or after the server's Close (yielded first).
         Raises ``FeedError`` when the core closed the connection: the server was silent past the
         server timeout (see ``run_timers``) or broke the protocol."""
-        conn, sizes, recv = self.conn, self._sizes, self.ws.recv
+        conn, sizes, recv, clock, monotonic = self.conn, self._sizes, self.ws.recv, time.time, time.monotonic
         messages, lengths = self._early
         self._early = ([], [])
         while True:
-            # more records than messages when the core stopped at a Close or skipped a record
-            for message, size in zip(messages, lengths, strict=False):
-                yield message, size, time.time()
+            # lengths has one per record: more than messages when the core stopped at a Close or
+            # skipped a record (enumerate, not zip: this loop runs per message, ~0.1 us cheaper)
+            for index, message in enumerate(messages):
+                yield message, lengths[index], clock()
             if conn.close_event is not None:
                 _raise_unless_ordinary(conn.close_event)
                 return
@@ -195,8 +196,8 @@ class HubFeed:
                 if conn.close_event is not None:  # the timers gave up on the server
                     _raise_unless_ordinary(conn.close_event)
                 return
-            data = _bytes(frame)
-            conn.receive_data(data, time.monotonic())
+            data = frame.encode() if isinstance(frame, str) else frame
+            conn.receive_data(data, monotonic())
             messages = _hub_messages(conn.events_received())
             lengths = sizes.feed(data)
 
@@ -238,6 +239,9 @@ class RecordSizes:
         self.partial = 0  # bytes of a record still arriving
 
     def feed(self, data: bytes) -> list[int]:
+        end = len(data) - 1
+        if not self.partial and data.find(RECORD_SEPARATOR) == end:  # one whole record: the usual frame
+            return [end]
         sizes = list(map(len, data.split(RECORD_SEPARATOR)))
         sizes[0] += self.partial
         self.partial = sizes.pop()
