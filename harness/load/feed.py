@@ -229,9 +229,9 @@ def run_timers(feeds: abc.Sequence[HubFeed]) -> None:
 
 class RecordSizes:
     """The size of each record in a text stream, in order: the core hands over messages, not
-    records, and locust reports each message's size. One ``bytes.split`` per frame (~0.3 us a
-    message) instead of framing twice; a record the core skips (an unknown message type, which
-    it ignores as the spec allows) shifts the sizes after it in its frame by one."""
+    records, and locust reports each message's size. The separators are found in place (no copy of
+    the frame, unlike a split: ~0.15 us a record); a record the core skips (an unknown message
+    type, which it ignores as the spec allows) shifts the sizes after it in its frame by one."""
 
     __slots__ = ("partial",)
 
@@ -239,12 +239,21 @@ class RecordSizes:
         self.partial = 0  # bytes of a record still arriving
 
     def feed(self, data: bytes) -> list[int]:
-        end = len(data) - 1
-        if not self.partial and data.find(RECORD_SEPARATOR) == end:  # one whole record: the usual frame
+        find = data.find
+        end = find(RECORD_SEPARATOR)
+        if end == len(data) - 1 and not self.partial:  # one whole record: the usual frame at low rates
             return [end]
-        sizes = list(map(len, data.split(RECORD_SEPARATOR)))
-        sizes[0] += self.partial
-        self.partial = sizes.pop()
+        sizes: list[int] = []
+        start = 0
+        while end >= 0:
+            sizes.append(end - start)
+            start = end + 1
+            end = find(RECORD_SEPARATOR, start)
+        if sizes:
+            sizes[0] += self.partial
+            self.partial = len(data) - start
+        else:
+            self.partial += len(data)
         return sizes
 
 

@@ -78,12 +78,12 @@ def test_sizes_are_each_records_own_when_records_span_frames() -> None:
 
 def test_record_sizes_carry_a_partial_record_over() -> None:
     sizes = RecordSizes()
-    assert sizes.feed(b"abcd\x1e") == [4]  # one whole record
+    assert sizes.feed(b"abcd\x1e") == [4]
     assert sizes.feed(b"abc") == []
     assert sizes.feed(b"de\x1e\x1efgh\x1eij") == [5, 0, 3]
     assert sizes.feed(b"\x1e") == [2]
     assert sizes.feed(b"ab") == []
-    assert sizes.feed(b"c\x1e") == [3]  # ends one record, but not only its own bytes
+    assert sizes.feed(b"c\x1e") == [3]
 
 
 def test_the_servers_close_is_yielded_and_ends_the_feed_quietly() -> None:
