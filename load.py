@@ -37,13 +37,12 @@ from harness.infra import gateway
 from harness.infra.processes import ManagedProcess
 from harness.load import simulator
 from harness.load.faults import parse_step
-from harness.load.feed import FeedError, HubFeed, contracts, login
+from harness.load.feed import FeedError, HubFeed, contracts, login, run_timers
 from harness.load.stats import Histogram, SeqTracker, judge
 from signalr_protocol import Close, Invocation
 
 ROOT = Path(__file__).resolve().parent
 YIELD_EVERY = 64  # a receive loop fed faster than it reads never yields under gevent: make it
-PING_EVERY_S = 10.0  # the server cuts clients silent for 30 s
 
 HISTOGRAM = Histogram()  # this process's latencies; workers send theirs to the master
 GAPS = {"gaps": 0}  # sequence gaps seen by this process's users (workers report theirs)
@@ -227,37 +226,34 @@ class MarketFeedUser(User):
         if not self.feeds:
             raise StopUser()
         self.greenlets = [gevent.spawn(self._receive, feed) for feed in self.feeds]
-        self.greenlets.append(gevent.spawn(self._ping))
+        self.greenlets.append(gevent.spawn(run_timers, self.feeds))  # keep-alive pings, server timeout
 
     def _receive(self, feed: HubFeed) -> None:
         fire = self.environment.events.request.fire
         n = 0
-        for message, size, received_at in feed.messages():
-            n += 1
-            if n % YIELD_EVERY == 0:
-                gevent.sleep(0)
-            if isinstance(message, Close):
-                fire(request_type="WS", name="close", response_time=0, response_length=0,
-                     exception=FeedError(f"server closed: {message.error}"))  # fmt: skip
-                return
-            if not isinstance(message, Invocation) or not message.headers:
-                continue  # completions of our subscribes, pings
-            latency_us = (received_at - float(message.headers["sentAt"])) * 1e6
-            HISTOGRAM.add(latency_us)
-            key = _stream_key(message)
-            missing = self.seq.check(message.target, key, int(message.headers["seq"]))
-            gap = None
-            if missing:
-                GAPS["gaps"] += 1
-                gap = SeqGap(f"{message.target}/{key}: {missing} missing")
-            fire(request_type="WSR", name=message.target, response_time=latency_us / 1000,
-                 response_length=size, exception=gap)  # fmt: skip
-
-    def _ping(self) -> None:
-        while True:
-            gevent.sleep(PING_EVERY_S)
-            for feed in self.feeds:
-                feed.ping()
+        try:
+            for message, size, received_at in feed.messages():
+                n += 1
+                if n % YIELD_EVERY == 0:
+                    gevent.sleep(0)
+                if isinstance(message, Close):
+                    fire(request_type="WS", name="close", response_time=0, response_length=0,
+                         exception=FeedError(f"server closed: {message.error}"))  # fmt: skip
+                    return
+                if not isinstance(message, Invocation) or not message.headers:
+                    continue  # completions of our subscribes, pings
+                latency_us = (received_at - float(message.headers["sentAt"])) * 1e6
+                HISTOGRAM.add(latency_us)
+                key = _stream_key(message)
+                missing = self.seq.check(message.target, key, int(message.headers["seq"]))
+                gap = None
+                if missing:
+                    GAPS["gaps"] += 1
+                    gap = SeqGap(f"{message.target}/{key}: {missing} missing")
+                fire(request_type="WSR", name=message.target, response_time=latency_us / 1000,
+                     response_length=size, exception=gap)  # fmt: skip
+        except FeedError as exc:  # the server was silent past the server timeout, or broke the protocol
+            fire(request_type="WS", name="close", response_time=0, response_length=0, exception=exc)
 
     @task
     def idle(self) -> None:

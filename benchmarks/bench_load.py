@@ -14,6 +14,7 @@ contract's quote, trade and depth events at ``rate`` each make 5 hub messages a 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import subprocess
 import sys
@@ -27,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from harness.load import simulator  # noqa: E402
+from simulator.config import CONTROL_TOKEN_ENV  # noqa: E402
 
 OFFERED = (1_000, 5_000, 10_000, 20_000, 40_000, 80_000)
 
@@ -55,8 +57,9 @@ def step(users: int, offered: int, seconds: float, processes: int) -> dict[str, 
                 argv += ["--processes", str(processes)]
             sim_cpu = cpu_seconds(sim_process)
             started = time.monotonic()
+            env = {**os.environ, CONTROL_TOKEN_ENV: sim.control_token}  # load.py sets the rates through it
             locust = subprocess.Popen(
-                argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp
+                argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp, env=env
             )
             locust_process = psutil.Process(locust.pid)
             locust_cpu = 0.0
