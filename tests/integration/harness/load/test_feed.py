@@ -17,8 +17,8 @@ from simulator import ServerConfig
 from simulator.projectx import Gateway, GatewayConfig, build_gateway
 from simulator.projectx.profile import StreamProfile
 
-from ..polling import until
-from .test_server_faults import inject
+from ....polling import until
+from ...test_server_faults import inject
 
 SERVER_PINGS_S = 0.1
 FAST = Timeouts(keep_alive_interval_s=0.1, peer_timeout_s=0.5, handshake_timeout_s=3.0)
