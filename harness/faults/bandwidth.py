@@ -22,9 +22,7 @@ class Bandwidth(NetworkFault):
 
     async def apply(self, target: FaultTarget, hub: str) -> None:
         attributes = {"rate": self.params["kbps"]}
-        await target.toxiproxy.add_toxic(
-            target.proxies[hub], "bandwidth", "downstream", attributes, name="bandwidth"
-        )
+        await self.add_toxic(target, hub, "bandwidth", attributes)
 
     def toxic_names(self) -> abc.Iterable[str]:
         return ("bandwidth",)

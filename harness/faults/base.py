@@ -80,6 +80,10 @@ class NetworkFault(Fault):
     def toxic_names(self) -> abc.Iterable[str]:
         return ()
 
+    async def add_toxic(self, target: FaultTarget, hub: str, type_: str, attributes: dict[str, Any]) -> None:
+        """One toxic on the hub's server->client stream, named after this fault."""
+        await target.toxiproxy.add_toxic(target.proxies[hub], type_, "downstream", attributes, name=self.name)
+
 
 def fault_named(name: str, params: abc.Mapping[str, Any] | None = None) -> Fault:
     """The fault called ``name`` with ``params`` checked; ``FaultError`` (a ValueError) names what

@@ -19,9 +19,7 @@ class CutAfter(NetworkFault):
 
     async def apply(self, target: FaultTarget, hub: str) -> None:
         attributes = {"bytes": self.params["bytes"]}
-        await target.toxiproxy.add_toxic(
-            target.proxies[hub], "limit_data", "downstream", attributes, name="cut_after"
-        )
+        await self.add_toxic(target, hub, "limit_data", attributes)
 
     def toxic_names(self) -> abc.Iterable[str]:
         return ("cut_after",)

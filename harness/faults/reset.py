@@ -23,9 +23,7 @@ class Reset(NetworkFault):
 
     async def apply(self, target: FaultTarget, hub: str) -> None:
         attributes = {"timeout": self.params["after_ms"]}
-        await target.toxiproxy.add_toxic(
-            target.proxies[hub], "reset_peer", "downstream", attributes, name="reset"
-        )
+        await self.add_toxic(target, hub, "reset_peer", attributes)
 
     def toxic_names(self) -> abc.Iterable[str]:
         return ("reset",)

@@ -24,9 +24,7 @@ class Slicer(NetworkFault):
             "size_variation": 0,
             "delay": self.params["delay_us"],
         }
-        await target.toxiproxy.add_toxic(
-            target.proxies[hub], "slicer", "downstream", attributes, name="slicer"
-        )
+        await self.add_toxic(target, hub, "slicer", attributes)
 
     def toxic_names(self) -> abc.Iterable[str]:
         return ("slicer",)
