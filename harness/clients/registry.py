@@ -27,7 +27,7 @@ from ..infra import gateway
 from ..run.history import RunHistory
 from .adapters import ClientAdapter, ReferenceAdapter
 from .envs import DRIVERS, ClientEnv, ensure
-from .process_adapters import BareSignalRAdapter, DriverAdapter
+from .process_adapters import COMMAND_TIMEOUT_S, BareSignalRAdapter, DriverAdapter
 from .reference import client_config
 
 MEMRAY = "memray==1.20.0"  # as pinned in pyproject.toml: a soak reads the window files it writes
@@ -130,12 +130,19 @@ class Command(ClientKind):
 
 
 @dataclass(frozen=True, slots=True)
-class ProjectX(ClientKind):
-    """project-x-py in its own venv, driven through its public API (``drivers/projectx_client.py``)."""
+class Sdk(ClientKind):
+    """A ProjectX SDK in its own venv, driven through its public API by a whole-client driver
+    (``drivers/<driver>``, given the hub flags)."""
 
     env: ClientEnv
-    describes = "project-x-py, the real SDK, in its own venv"
-    soaks = True
+    driver: str = "projectx_client.py"
+    describes: str = "project-x-py, the real SDK, in its own venv"
+    # One SDK call subscribes every stream of a contract (project-x-py): the adapter asks once.
+    streams_per_contract: bool = False
+    batching: bool = False  # its driver takes --batching (the SDK's optional batching path)
+    command_timeout_s: float = COMMAND_TIMEOUT_S
+    shutdown_s: float = 5.0  # per step of close: ask, then SIGTERM, then SIGKILL
+    soaks: bool = True
 
     @property
     def name(self) -> str:  # type: ignore[override]
@@ -143,15 +150,23 @@ class ProjectX(ClientKind):
 
     async def adapter(self, site: Site, *, batching: bool = False, **config: Any) -> ClientAdapter:
         python = await asyncio.to_thread(ensure, self.env)
-        argv = [str(python), str(DRIVERS / "projectx_client.py"), *site.hub_flags()]
+        argv = [str(python), str(DRIVERS / self.driver), *site.hub_flags()]
         log = site.directory / f"{self.name}-{site.index}.log"
-        argv += ["--batching"] if batching else []
-        return DriverAdapter(self.name, argv, site.history, log, streams_per_contract=True)
+        argv += ["--batching"] if batching and self.batching else []
+        return DriverAdapter(
+            self.name,
+            argv,
+            site.history,
+            log,
+            streams_per_contract=self.streams_per_contract,
+            command_timeout_s=self.command_timeout_s,
+            shutdown_s=self.shutdown_s,
+        )
 
     async def soak_command(self, site: Site) -> list[str]:
         env = replace(self.env, name=f"{self.env.name}-memray", requirements=(*self.env.requirements, MEMRAY))
         python = await asyncio.to_thread(ensure, env)
-        return [str(python), str(DRIVERS / "projectx_client.py"), *site.hub_flags()]
+        return [str(python), str(DRIVERS / self.driver), *site.hub_flags()]
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,37 +215,76 @@ KINDS: dict[str, ClientKind] = {
         # project-x-py needs Python >= 3.12. 3.3.0 with the pins that make it run at all: signalrcore
         # 0.9.5 (1.0.2 hangs on disconnect) and polars 1.31.0 (newer ones cannot parse the Gateway's
         # "+00:00" bar timestamps in 3.3.0's code).
-        ProjectX(
+        Sdk(
             ClientEnv(
                 "project-x-py-3.3.0",
                 ("project-x-py==3.3.0", "signalrcore==0.9.5", "websocket-client==1.0.0", "polars==1.31.0"),
                 "projectx_sdk_check.py",
                 min_python=(3, 12),
                 reconnect_allowance_s=12.0,  # keep-alive 10 s, checked every 1 s
-            )
+            ),
+            streams_per_contract=True,
+            batching=True,
         ),
         # What `pip install project-x-py==3.3.0` resolves to today: signalrcore 1.0.2, whose disconnect
         # hangs until the peer closes the socket (the adapter's bounded shutdown has to kill it).
-        ProjectX(
+        Sdk(
             ClientEnv(
                 "project-x-py-3.3.0-signalrcore-1.0.2",
                 ("project-x-py==3.3.0", "signalrcore==1.0.2", "polars==1.31.0"),
                 "projectx_sdk_check.py",
                 min_python=(3, 12),
                 reconnect_allowance_s=12.0,
-            )
+            ),
+            streams_per_contract=True,
+            batching=True,
         ),
         # pysignalr reconnects at once after a close; after a refused attempt it waits a random
         # 0-5 s, then 3 s (its patched websockets loop). Above it, 4.x notices a hub task that died
         # (a Close with an error, a bad record) only at its next 10 s Heartbeat, then reconnects.
-        ProjectX(
+        Sdk(
             ClientEnv(
                 "project-x-py-4.4.1",
                 ("project-x-py==4.4.1",),
                 "projectx_sdk_check.py",
                 min_python=(3, 12),
                 reconnect_allowance_s=12.0,
-            )
+            ),
+            streams_per_contract=True,
+            batching=True,
+        ),
+        # topstep-sdk: its own SignalR client on websockets (no negotiate, the token in the URL). Its
+        # first reconnect waits 1 s, then doubles after every drop that ended in an exception.
+        Sdk(
+            ClientEnv(
+                "topstep-sdk-0.1.4",
+                ("topstep-sdk==0.1.4", "httpx==0.28.1", "msgspec==0.23.0", "websockets==17.4"),
+                "topstep_sdk_check.py",
+                min_python=(3, 12),
+                reconnect_allowance_s=2.0,
+            ),
+            driver="topstep_client.py",
+            describes="topstep-sdk, a ProjectX SDK on PyPI, in its own venv",
+            shutdown_s=12.0,  # stop() waits up to websockets' 10 s close_timeout for the close reply
+        ),
+        # projectx-sdk: signalrcore 0.9.2 on websocket-client 0.54.0, both pinned by the SDK itself. It
+        # reconnects 5 s after a drop (x1.5 per failure); its start() waits up to 30 s.
+        Sdk(
+            ClientEnv(
+                "projectx-sdk-0.2.39",
+                (
+                    "projectx-sdk==0.2.39",
+                    "signalrcore==0.9.2",
+                    "websocket-client==0.54.0",
+                    "requests==2.34.2",
+                    "pydantic==2.14.4",
+                ),
+                "projectxsdk_check.py",
+                reconnect_allowance_s=6.0,
+            ),
+            driver="projectxsdk_client.py",
+            describes="projectx-sdk, a ProjectX SDK on PyPI, in its own venv",
+            command_timeout_s=35.0,
         ),
         BareLibrary(
             ClientEnv(
