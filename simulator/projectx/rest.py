@@ -68,12 +68,13 @@ DECIMAL_MAX = 7.9e28
 FIELDS = {
     **dict.fromkeys(("accountId", "size", "type", "side", "unit", "unitNumber", "limit"), "Int32"),
     "orderId": "Int64",
-    **dict.fromkeys(("contractId", "searchText", "customTag", "startTime", "endTime"), "String"),
+    **dict.fromkeys(("contractId", "searchText", "customTag"), "String"),
+    **dict.fromkeys(("startTime", "endTime"), "DateTimeOffset"),
     **dict.fromkeys(("userName", "apiKey"), "String"),
     **dict.fromkeys(("limitPrice", "stopPrice", "trailPrice"), "Decimal"),
     **dict.fromkeys(("onlyActiveAccounts", "live", "includePartialBar", "includeTotalCount"), "Boolean"),
     **dict.fromkeys(("pageSize", "pageOffset", "sortBy", "sortDirection"), "Int32"),
-    **dict.fromkeys(("createdAfter", "createdBefore", "startTimestamp", "endTimestamp"), "String"),
+    **dict.fromkeys(("createdAfter", "createdBefore", "startTimestamp", "endTimestamp"), "DateTimeOffset"),
     "filter": "Object",
     "statuses": "Array",
 }
@@ -82,6 +83,9 @@ FIELDS = {
 # Request property names as the models spell them; a body may spell them in any case.
 CANONICAL = {name.lower(): name for name in FIELDS}
 NUMBER_TEXT = re.compile(r"\s*-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*")
+# What System.Text.Json reads as a DateTimeOffset: ISO 8601's extended profile, date-only or with
+# hh:mm[:ss[.fffffff]], and an optional Z or +hh:mm offset ("...+00:00Z" and "20261202T..." fail).
+ISO_8601 = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?)?(Z|[+-]\d{2}:\d{2})?")
 
 
 def bind(body: dict[str, Any]) -> dict[str, Any] | str:
@@ -118,6 +122,10 @@ def _fits(kind: str, value: Any) -> bool:
         return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
     if kind == "Decimal":
         return isinstance(value, int | float) and not isinstance(value, bool) and abs(value) <= DECIMAL_MAX
+    if kind == "DateTimeOffset":
+        return (
+            isinstance(value, str) and ISO_8601.fullmatch(value) is not None and parse_time(value) is not None
+        )
     types = {"String": str, "Boolean": bool, "Object": dict, "Array": list}
     return isinstance(value, types[kind])
 

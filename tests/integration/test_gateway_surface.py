@@ -63,6 +63,28 @@ async def test_property_names_in_any_case_and_numbers_in_strings_bind(
     ]
 
 
+async def test_times_bind_as_date_time_offsets_or_get_a_400(
+    gateway: Gateway, http: aiohttp.ClientSession
+) -> None:
+    token = await token_for(http, gateway)
+    search = {"accountId": ACCOUNT, "startTimestamp": "2026-12-01"}
+    for good in (
+        "2026-12-01",
+        "2026-12-01T10:00",
+        "2026-12-01T10:00:00.1234567Z",
+        "2026-12-01T10:00:00+01:00",
+    ):
+        status, reply = await call(http, gateway, "Trade/search", {**search, "startTimestamp": good}, token)
+        assert (status, reply["success"]) == (200, True), good
+    # isoformat() + "Z" on an aware datetime (a client's bug), ISO's basic format, not a time at all:
+    for bad in ("2026-12-02T02:33:38.313+00:00Z", "20261202T023338Z", "yesterday", 1733100000):
+        status, reply = await call(http, gateway, "Order/search", {**search, "endTimestamp": bad}, token)
+        assert status == 400, bad
+        assert reply["errors"]["$"] == [
+            "The JSON value could not be converted to System.DateTimeOffset. Path: $.endTimestamp"
+        ]
+
+
 async def test_a_login_missing_its_fields_is_a_400_not_a_refusal(
     gateway: Gateway, http: aiohttp.ClientSession
 ) -> None:
