@@ -1,5 +1,5 @@
 # The two commands of the README, and a few helpers. Every target does its own set-up.
-.PHONY: run demo test setup lint bench clean findings findings-page soak
+.PHONY: run demo test setup lint bench clean findings findings-page soak explore explore-proof
 
 PY := .venv/bin/python
 
@@ -24,6 +24,15 @@ findings-page: setup
 # A memory soak of the reference client with faults (default 60 s): make soak ARGS="--duration 30m".
 soak: setup
 	@$(PY) -m harness.soak $(ARGS)
+
+# Search for a fault timeline that breaks a client (default: the reference client, 2 min):
+# make explore ARGS="--client project-x-py-3.3.0 --explore-budget 10m". See docs/explore.md.
+explore: setup
+	@$(PY) -m harness.explore $(ARGS)
+
+# The explorer against each of three bugs planted in a test-only build of the reference client (~10 min).
+explore-proof: setup
+	@.venv/bin/pytest tests/integration/harness/explore -m explore_proof $(ARGS)
 
 # The simulator streaming to a real third-party client, live in the terminal.
 demo: setup

@@ -27,11 +27,12 @@ import pytest
 from harness.chaos import ChaosRun, replay_command
 from harness.clients.registry import KINDS, SOAKABLE, client_kind
 from harness.errors import HarnessError
+from harness.explore import NAMES, narrow
 from harness.infra.toxiproxy import ToxiproxyServer
 from harness.run import matrix
+from harness.run.durations import duration
 from harness.run.findings import Claim, FindingReproduced, Judgement
 from harness.run.report import write_index
-from harness.soak.cli import duration
 
 from .findings import claims_for
 
@@ -57,6 +58,13 @@ def _duration(text: str) -> float:
         raise pytest.UsageError(f"--soak-duration: {exc}") from None
 
 
+def _faults(text: str) -> tuple[str, ...]:
+    try:
+        return narrow(text.split(","))
+    except HarnessError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("chaos", "Faultline chaos catalogue")
     group.addoption(
@@ -70,6 +78,30 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "whole-client protocol), a comma-separated list, or all",
     )
     group.addoption("--chaos-reports", type=Path, default=ROOT / "reports", help="where run reports go")
+    group.addoption(
+        "--explore-budget",
+        type=_duration,
+        default=60.0,
+        help="explore: search time, 90s or 10m (default 60s)",
+    )
+    group.addoption(
+        "--explore-seed", type=int, default=None, help="explore: the search's seed (default: new)"
+    )
+    group.addoption(
+        "--explore-faults",
+        type=_faults,
+        default=None,
+        help=f"explore: comma-separated names to draw from: {', '.join(NAMES)} (default all)",
+    )
+    group.addoption(
+        "--explore-shrink-budget", type=_duration, default=180.0, help="explore: time to shrink (default 3m)"
+    )
+    group.addoption(
+        "--explore-example-timeout",
+        type=_duration,
+        default=90.0,
+        help="explore: one run's bound (default 90s)",
+    )
     group.addoption(
         "--soak-duration",
         type=_duration,
@@ -111,7 +143,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "client_name" in metafunc.fixturenames:
-        metafunc.parametrize("client_name", _clients(metafunc.config.getoption("--client")))
+        names = _clients(metafunc.config.getoption("--client"))
+        metafunc.parametrize("client_name", names, ids=names)  # the name, however long (a cmd: line)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -127,6 +160,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.get_closest_marker("soak") is not None:  # the run's length plus set-up and verdict
             item.add_marker(pytest.mark.timeout(soak_s + 300))
+        if item.get_closest_marker("explore") is not None:  # search, shrink, replays, and slack
+            budgets = config.getoption("--explore-budget") + config.getoption("--explore-shrink-budget")
+            item.add_marker(
+                pytest.mark.timeout(budgets + 5 * config.getoption("--explore-example-timeout") + 60)
+            )
         claims = [c for c in _claims(item) if c.must_fail]
         if claims:
             reason = "; ".join(f"{c.id}: {c.mechanism}" for c in claims)

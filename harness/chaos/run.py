@@ -213,6 +213,18 @@ class ChaosRun:
         text = await asyncio.to_thread(Path(history_file).read_text)
         self.history.server = [json.loads(line) for line in text.splitlines() if line.strip()]
 
+    def record(self, verdicts: list[Verdict]) -> Judgement:
+        """Judge the verdicts by the client's claims and write the report, raising nothing (for a
+        caller that judges the run itself, as explore does)."""
+        self._checked = True
+        judgement = self.judgement = judge(self.claims, verdicts)
+        self.verdict_statuses = {v.name: v.status for v in verdicts}
+        if self.claims:
+            claims = [c.to_json() for c in self.claims]
+            self.history.meta["findings"] = {"claims": claims, **judgement.to_json()}
+        report.write_scenario(self.directory, self.name, self.history, verdicts, self.replay_command)
+        return judgement
+
     def check(self, verdicts: list[Verdict]) -> None:
         """Judge the verdicts by the client's claims here (``harness/run/findings.py``), write the report,
         then raise (naming the seed and the replay command) unless the run passed.
@@ -221,13 +233,7 @@ class ChaosRun:
         ``FindingReproduced``, the scenario's strict expected failure. Anything else that failed, or a
         claim that did not show, is a plain failure saying which verdicts. Unknown verdicts fail
         nothing; the report and pytest's summary show them."""
-        self._checked = True
-        judgement = self.judgement = judge(self.claims, verdicts)
-        self.verdict_statuses = {v.name: v.status for v in verdicts}
-        if self.claims:
-            claims = [c.to_json() for c in self.claims]
-            self.history.meta["findings"] = {"claims": claims, **judgement.to_json()}
-        report.write_scenario(self.directory, self.name, self.history, verdicts, self.replay_command)
+        judgement = self.record(verdicts)
         where = (
             f"{self.name} (seed {self.seed}, client {self.client_name})\n"
             f"report: {self.directory / 'index.html'}\nreplay: {self.replay_command}"

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import re
 import signal
 import sys
 import time
@@ -21,6 +20,7 @@ from pathlib import Path
 
 from ..clients.reference import leak, size
 from ..errors import HarnessError
+from ..run.durations import duration
 from . import report
 from .config import CLIENTS, SoakConfig
 from .growth import Thresholds
@@ -29,15 +29,6 @@ from .runner import SoakRun
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULTS = Thresholds()
-UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
-
-
-def duration(text: str) -> float:
-    """``90``, ``90s``, ``30m``, ``24h`` -> seconds."""
-    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*(s|m|min|h)?\s*", text)
-    if not match or float(match.group(1)) <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a duration (e.g. 60s, 30m, 24h)")
-    return float(match.group(1)) * UNITS[match.group(2) or ""]
 
 
 def parser() -> argparse.ArgumentParser:

@@ -1,0 +1,137 @@
+"""``python -m harness.explore``: search for a fault timeline that breaks a client, shrink it, replay it.
+
+    python -m harness.explore --client reference --explore-budget 2m
+    python -m harness.explore --client project-x-py-3.3.0 --explore-budget 10m --explore-seed 7
+    python -m harness.explore --client reference --explore-faults partition,expire_tokens,churn
+
+It starts its own Toxiproxy (as the scenarios do), prints a line per run and a summary, and writes
+``<reports>/<time>-<seed>/explore-<client>/`` (``summary.txt``, ``summary.json``, the failing runs'
+reports, ``found/timeline.json``). The same search under pytest: ``pytest scenarios -m explore``.
+
+Exit status: 0 nothing found (or only a flaky failure, reported as such), 1 a failure that replays
+reliably, 2 bad flags, 3 the harness could not run (Toxiproxy missing, a port in use), 130 Ctrl-C
+(after the summary of what was found so far).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import random
+import sys
+import time
+from pathlib import Path
+
+from ..clients.registry import client_kind
+from ..errors import HarnessError
+from ..infra.toxiproxy import ToxiproxyServer
+from ..run.durations import duration
+from .search import Explorer, Settings, shown, slug
+from .vocabulary import MOVES, NAMES, narrow
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _client(name: str) -> str:
+    try:
+        client_kind(name)
+    except HarnessError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return name
+
+
+def _faults(text: str) -> tuple[str, ...]:
+    try:
+        return narrow(text.split(","))
+    except HarnessError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--explore-faults: ")) from None
+
+
+def vocabulary() -> str:
+    lines = [f"  {name:27} {move.describes}" for name, move in MOVES.items()]
+    return "\n".join([*lines, f"  {'churn':27} the client unsubscribes a stream, then subscribes it again"])
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m harness.explore",
+        description=__doc__.split("\n\n")[0],
+        epilog="the vocabulary (--explore-faults):\n" + vocabulary(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--client", type=_client, default="reference", help="the client under test (default reference)"
+    )
+    p.add_argument(
+        "--explore-budget", type=duration, default=120.0, help="search time: 90s, 10m (default 2m)"
+    )
+    p.add_argument(
+        "--explore-seed", type=int, help="Hypothesis's seed and the market data's (default: fresh)"
+    )
+    p.add_argument(
+        "--explore-faults",
+        type=_faults,
+        default=NAMES,
+        help="comma-separated names to draw from (default all)",
+    )
+    p.add_argument(
+        "--explore-shrink-budget", type=duration, default=180.0, help="time to shrink a failure (default 3m)"
+    )
+    p.add_argument(
+        "--explore-example-timeout",
+        type=duration,
+        default=90.0,
+        help="one run's wall-time bound (default 90s)",
+    )
+    p.add_argument("--explore-replays", type=int, default=3, help="replays of the shrunk example (default 3)")
+    p.add_argument("--reports", type=Path, default=ROOT / "reports", help="where runs go (default reports/)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.explore_replays < 1:
+        parser().error("--explore-replays: at least 1")
+    seed = args.explore_seed if args.explore_seed is not None else random.SystemRandom().randrange(1, 2**31)
+    config = Settings(
+        args.client,
+        budget_s=args.explore_budget,
+        seed=seed,
+        faults=args.explore_faults,
+        shrink_budget_s=args.explore_shrink_budget,
+        example_timeout_s=args.explore_example_timeout,
+        replays=args.explore_replays,
+    )
+    run_dir = args.reports / f"{time.strftime('%Y%m%d-%H%M%S')}-{seed}"
+    directory = run_dir / f"explore-{slug(args.client)}"
+    directory.mkdir(parents=True, exist_ok=True)
+    # What clients log (the reference client logs each callback failure) goes to a file.
+    logging.basicConfig(filename=directory / "explore.log", level=logging.INFO, force=True)
+    print(
+        f"explore: {args.client}, seed {seed}, budget {args.explore_budget:g} s; runs in {directory}",
+        flush=True,
+    )
+    try:
+        with ToxiproxyServer(log_path=run_dir / "toxiproxy.log") as toxiproxy:
+            explorer = Explorer(
+                config,
+                toxiproxy.url,
+                directory,
+                progress=lambda line: print(line, flush=True),
+                database=args.reports / "explore-db" / slug(args.client),
+                shown=shown,
+            )
+            try:
+                summary = explorer.run()
+            except KeyboardInterrupt:
+                print("\n".join(explorer.summary.lines()), flush=True)
+                return 130
+    except HarnessError as exc:
+        print(f"explore: {exc}", file=sys.stderr)
+        return 3
+    print("\n".join(summary.lines()), flush=True)
+    return 1 if summary.found is not None and summary.found.reliable else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,386 @@
+"""The search: Hypothesis draws examples (``vocabulary.py``), each runs for real (``probe.py``), a
+failure is shrunk with real runs to the smallest example failing the *same* invariant, and the
+result is replayed until it is clear whether it fails reliably.
+
+How Hypothesis is driven:
+
+- The invariant an example fails is its first failed one (in ``probe.py``'s order), raised as an
+  exception class of its own (``Fails_<invariant>``): Hypothesis keeps a failure's class while it
+  shrinks, so the shrunk example fails the same invariant as the one found.
+- A baseline run first plays no fault at all; what fails there (a token in the URL, say) is the
+  catalogue's ground, reported once and left out of the search.
+- Every result is cached by example, so Hypothesis's own re-runs (it replays the shrunk example
+  before reporting it) cost nothing and cannot turn flaky.
+- Budgets: ``budget_s`` for searching (then ``StopSearch``, a ``BaseException`` Hypothesis lets
+  through); from the first failure, ``shrink_budget_s`` for shrinking, after which untried
+  candidates count as passing, so Hypothesis settles on the smallest failure seen; each run at most
+  ``example_timeout_s``. Ctrl-C stops at once and the smallest failure seen so far is reported.
+- Hypothesis's example database (``database``) keeps failing examples, so the next run with the
+  same client tries them first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import shlex
+import shutil
+import sys
+import time
+import zlib
+from collections import abc
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
+from hypothesis.database import DirectoryBasedExampleDatabase
+
+from .probe import Probe, probe
+from .vocabulary import NAMES, Example, examples
+
+NODE = "scenarios/test_explore.py::test_explore"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class StopSearch(BaseException):
+    """The search budget is spent (a BaseException: Hypothesis must not take it for a failure)."""
+
+
+class InvariantFailed(Exception):
+    def __init__(self, invariant: str, example: Example, result: Probe) -> None:
+        super().__init__(f"{invariant}: {example.describe()}")
+        self.invariant = invariant
+        self.example = example
+        self.result = result
+
+
+_FAILURES: dict[str, type[InvariantFailed]] = {}
+
+
+def failure(invariant: str) -> type[InvariantFailed]:
+    """One exception class per invariant, so that Hypothesis shrinks a failure into the same one."""
+    if invariant not in _FAILURES:
+        _FAILURES[invariant] = type(f"Fails_{invariant}", (InvariantFailed,), {})
+    return _FAILURES[invariant]
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    client: str
+    budget_s: float = 120.0
+    seed: int = 0
+    faults: tuple[str, ...] = NAMES
+    shrink_budget_s: float = 180.0
+    example_timeout_s: float = 90.0
+    replays: int = 3
+
+
+@dataclass(slots=True)
+class Found:
+    invariant: str
+    detail: str
+    example: Example
+    replayed: list[bool] = field(default_factory=list)  # each replay failed the same invariant
+    timeline: Path | None = None
+    report: Path | None = None
+    command: str = ""
+
+    @property
+    def verdict(self) -> str:
+        """``reliable`` (every replay failed it), ``flaky (k/n)``, or ``not replayed`` (interrupted)."""
+        if not self.replayed:
+            return "not replayed"
+        k = sum(self.replayed)
+        return "reliable" if k == len(self.replayed) else f"flaky ({k}/{len(self.replayed)})"
+
+    @property
+    def reliable(self) -> bool:
+        return bool(self.replayed) and all(self.replayed)
+
+
+@dataclass(slots=True)
+class Summary:
+    client: str
+    seed: int
+    faults: tuple[str, ...]
+    examples: int = 0  # real runs, baseline and replays included
+    took_s: float = 0.0
+    baseline: dict[str, str] = field(default_factory=dict)  # invariant -> detail, failed with no fault
+    found: Found | None = None
+    interrupted: bool = False
+
+    def lines(self) -> list[str]:
+        out = [
+            f"explore {self.client}: {self.examples} runs in {self.took_s:.0f} s, seed {self.seed}"
+            + (" (interrupted)" if self.interrupted else ""),
+        ]
+        for name, detail in self.baseline.items():
+            out.append(f"  fails with no fault at all (left to the catalogue): {name}: {detail}")
+        if self.found is None:
+            out.append("  found nothing")
+            return out
+        f = self.found
+        out += [
+            f"  FOUND {f.invariant} ({f.verdict}): {f.detail}",
+            f"  smallest example ({len(f.example.steps)} fault steps): {f.example.describe()}",
+        ]
+        if f.timeline is not None:
+            out.append(f"  timeline: {f.timeline}")
+        if f.report is not None:
+            out.append(f"  report: {f.report / 'index.html'}")
+        if f.command:
+            out.append(f"  replay: {f.command}")
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        found = None
+        if self.found is not None:
+            f = self.found
+            found = {
+                "invariant": f.invariant,
+                "detail": f.detail,
+                "verdict": f.verdict,
+                "replayed": f.replayed,
+                "steps": len(f.example.steps),
+                "example": f.example.describe(),
+                "timeline": str(f.timeline or ""),
+                "report": str(f.report or ""),
+                "command": f.command,
+            }
+        return {
+            "client": self.client,
+            "seed": self.seed,
+            "faults": list(self.faults),
+            "runs": self.examples,
+            "took_s": round(self.took_s, 1),
+            "baseline": self.baseline,
+            "found": found,
+            "interrupted": self.interrupted,
+        }
+
+
+def slug(client: str) -> str:
+    """A directory name for a client (``cmd:`` names hold spaces and slashes: those get a hash too,
+    so two commands that differ only in their last flag do not share one)."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", client).strip("_")
+    if name == client and len(name) <= 60:
+        return name
+    return f"{name[:48]}-{zlib.crc32(client.encode()):08x}"
+
+
+def shown(path: Path) -> Path:
+    """``path`` as a replay command run from the repository root names it: relative when inside."""
+    path = path.resolve()
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+
+
+def replay_command(client: str, timeline: Path) -> str:
+    """The line that replays ``timeline`` against ``client`` from the repository root (bash or zsh)."""
+    node = f"{NODE}[{client}]"
+    python = ".venv/bin/python" if Path(".venv/bin/python").exists() else Path(sys.executable).name
+    return shlex.join(
+        [python, "-m", "pytest", node, "-m", "explore", "--client", client, "--chaos-replay", str(timeline)]
+    )
+
+
+class Explorer:
+    def __init__(
+        self,
+        config: Settings,
+        toxiproxy_url: str,
+        directory: Path,
+        *,
+        progress: abc.Callable[[str], None] = print,
+        database: Path | None = None,
+        shown: abc.Callable[[Path], Path] = lambda p: p,
+    ) -> None:
+        self.config = config
+        self.toxiproxy_url = toxiproxy_url
+        self.directory = directory
+        self.progress = progress
+        self.database = database
+        self.shown = shown  # how a path is printed (relative to the repository root, where replays run)
+        self.summary = Summary(config.client, config.seed, config.faults)
+        self._cache: dict[str, Probe] = {}
+        self._failures: list[tuple[Example, str, Probe]] = []
+        self._ignore: set[str] = set()
+        self._started = 0.0
+        self._search_deadline = 0.0
+        self._shrink_deadline: float | None = None
+
+    # -- running examples -------------------------------------------------------------------------
+
+    def _run(self, example: Example, label: str, *, keep: bool = False) -> Probe:
+        directory = self.directory / label
+        if directory.exists():
+            shutil.rmtree(directory)
+        result = asyncio.run(
+            probe(
+                example,
+                client=self.config.client,
+                toxiproxy_url=self.toxiproxy_url,
+                directory=directory,
+                replay_command=replay_command(self.config.client, self.shown(directory / "timeline.json")),
+                timeout_s=self.config.example_timeout_s,
+            )
+        )
+        self.summary.examples += 1
+        primary = result.primary(self._ignore)
+        outcome = "pass" if primary is None else f"FAIL {primary}: {_detail(result, primary)}"
+        unknown = [v.name for v in result.verdicts if v.ok is None]
+        self.progress(
+            f"explore {label} [{self._left()}] {example.describe()} -> {_clip(outcome)}"
+            + (f" (unknown: {', '.join(unknown)})" if unknown and primary is None else "")
+            + f" ({result.took_s:.1f} s)"
+        )
+        if primary is None and not keep:
+            shutil.rmtree(directory, ignore_errors=True)  # passing runs keep only their progress line
+        return result
+
+    def _left(self) -> str:
+        now = time.monotonic()
+        if self._shrink_deadline is None:
+            return f"search {max(0.0, self._search_deadline - now):.0f} s left"
+        return f"shrink {max(0.0, self._shrink_deadline - now):.0f} s left"
+
+    def _test(self, example: Example) -> None:
+        """Hypothesis's test function: run (or recall) ``example``; raise its failure's class."""
+        key = json.dumps(example.to_json(), sort_keys=True)
+        result = self._cache.get(key)
+        if result is None:
+            now = time.monotonic()
+            if self._shrink_deadline is None and now >= self._search_deadline:
+                raise StopSearch
+            if self._shrink_deadline is not None and now >= self._shrink_deadline:
+                return  # the shrink budget is spent: an untried candidate counts as passing
+            label = f"example-{len(self._cache) + 1:04d}"
+            result = self._cache[key] = self._run(example, label)
+        primary = result.primary(self._ignore)
+        if primary is None:
+            return
+        if self._shrink_deadline is None:
+            self._shrink_deadline = time.monotonic() + self.config.shrink_budget_s
+        self._failures.append((example, primary, result))
+        raise failure(primary)(primary, example, result)
+
+    # -- the search -------------------------------------------------------------------------------
+
+    def run(self) -> Summary:
+        """Baseline, search, shrink, replay; a summary (also when interrupted: then re-raised)."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._started = time.monotonic()
+        self._search_deadline = self._started + self.config.budget_s
+        try:
+            baseline = self._run(Example(self.config.seed, 1, (), ()), "baseline", keep=True)
+            self.summary.baseline = {v.name: v.detail for v in baseline.failed()}
+            self._ignore = set(self.summary.baseline)
+            if "connected_at_end" in self._ignore or "example_finished" in self._ignore:
+                self.progress("explore: the client does not even run without a fault: nothing to explore")
+                return self._finish()
+            found = self._search()
+            if found is not None:
+                self.summary.found = self._replay(found)
+        except KeyboardInterrupt:
+            self.summary.interrupted = True
+            if self.summary.found is None and self._failures:
+                example, invariant, result = min(self._failures, key=lambda f: _size(f[0]))
+                self.summary.found = self._save(Found(invariant, _detail(result, invariant), example))
+            self._finish()
+            raise
+        return self._finish()
+
+    def _search(self) -> Found | None:
+        db = DirectoryBasedExampleDatabase(str(self.database)) if self.database is not None else None
+
+        @seed(self.config.seed)
+        @settings(
+            max_examples=1_000_000,  # the budgets end the search, not a count
+            deadline=None,
+            database=db,
+            phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink),
+            suppress_health_check=list(HealthCheck),
+            report_multiple_bugs=False,
+            verbosity=Verbosity.quiet,
+            print_blob=False,
+        )
+        @given(examples(self.config.seed, self.config.faults))
+        def explore_client(example: Example) -> None:
+            self._test(example)
+
+        try:
+            explore_client()
+        except StopSearch:
+            return None
+        except InvariantFailed as smallest:
+            return Found(smallest.invariant, _detail(smallest.result, smallest.invariant), smallest.example)
+        return None
+
+    def _replay(self, found: Found) -> Found:
+        """Run the shrunk example ``replays`` times afresh: does it fail the same invariant each time?"""
+        self.progress(f"explore: replaying the smallest example {self.config.replays} times")
+        for n in range(1, self.config.replays + 1):
+            result = self._run(found.example, f"replay-{n}", keep=True)
+            found.replayed.append(found.invariant in [v.name for v in result.failed(self._ignore)])
+            found.report = result.directory
+        return self._save(found)
+
+    def _save(self, found: Found) -> Found:
+        """The shrunk example as a timeline file ``--chaos-replay`` plays, with what it fails."""
+        path = self.directory / "found" / "timeline.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        body = found.example.to_json()
+        body["explore"] |= {
+            "fails": found.invariant,
+            "detail": found.detail,
+            "verdict": found.verdict,
+            "baseline": sorted(self._ignore),
+            "client": self.config.client,
+        }
+        path.write_text(json.dumps(body, indent=2))
+        found.timeline = self.shown(path)
+        found.command = replay_command(self.config.client, found.timeline)
+        return found
+
+    def _finish(self) -> Summary:
+        self.summary.took_s = time.monotonic() - self._started
+        (self.directory / "summary.json").write_text(json.dumps(self.summary.to_json(), indent=2))
+        (self.directory / "summary.txt").write_text("\n".join(self.summary.lines()) + "\n")
+        return self.summary
+
+
+def _detail(result: Probe, invariant: str) -> str:
+    return next((v.detail for v in result.verdicts if v.name == invariant), "")
+
+
+def _clip(text: str, limit: int = 240) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _size(example: Example) -> tuple[int, int, float]:
+    """Smaller is simpler: fewer steps and actions, then less time."""
+    return (len(example.steps) + len(example.actions), example.contracts, example.end_s)
+
+
+def load(path: Path) -> tuple[Example, str | None, tuple[str, ...]]:
+    """A saved example (``found/timeline.json``, or one written by hand): the example, the invariant
+    it was found failing (if any) and the invariants its client failed with no fault at all."""
+    body = json.loads(path.read_text())
+    extra = body.get("explore", {})
+    return Example.from_json(body), extra.get("fails"), tuple(extra.get("baseline", ()))
+
+
+def replay(path: Path, client: str, toxiproxy_url: str, directory: Path, timeout_s: float = 90.0) -> Probe:
+    """Play a saved example once against ``client`` (``--chaos-replay`` on the explore scenario)."""
+    example, _, _ = load(path)
+    return asyncio.run(
+        probe(
+            example,
+            client=client,
+            toxiproxy_url=toxiproxy_url,
+            directory=directory,
+            replay_command=replay_command(client, path),
+            timeout_s=timeout_s,
+        )
+    )
