@@ -8,7 +8,7 @@ It starts its own Toxiproxy (as the scenarios do), prints a line per run and a s
 ``<reports>/<time>-<seed>/explore-<client>/`` (``summary.txt``, ``summary.json``, the failing runs'
 reports, ``found/timeline.json``). The same search under pytest: ``pytest scenarios -m explore``.
 
-Exit status: 0 nothing found (or only a flaky failure, reported as such), 1 a failure that replays
+Exit status: 0 nothing found (or only flaky failures, reported as such), 1 a failure that replays
 reliably, 2 bad flags, 3 the harness could not run (Toxiproxy missing, a port in use), 130 Ctrl-C
 (after the summary of what was found so far).
 """
@@ -84,14 +84,19 @@ def parser() -> argparse.ArgumentParser:
         help="one run's wall-time bound (default 90s)",
     )
     p.add_argument("--explore-replays", type=int, default=3, help="replays of the shrunk example (default 3)")
+    p.add_argument(
+        "--explore-max-found",
+        type=int,
+        help="stop after this many different failures (default: the whole budget)",
+    )
     p.add_argument("--reports", type=Path, default=ROOT / "reports", help="where runs go (default reports/)")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    if args.explore_replays < 1:
-        parser().error("--explore-replays: at least 1")
+    if args.explore_replays < 1 or (args.explore_max_found is not None and args.explore_max_found < 1):
+        parser().error("--explore-replays and --explore-max-found: at least 1")
     seed = args.explore_seed if args.explore_seed is not None else random.SystemRandom().randrange(1, 2**31)
     config = Settings(
         args.client,
@@ -101,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         shrink_budget_s=args.explore_shrink_budget,
         example_timeout_s=args.explore_example_timeout,
         replays=args.explore_replays,
+        max_found=args.explore_max_found,
     )
     run_dir = args.reports / f"{time.strftime('%Y%m%d-%H%M%S')}-{seed}"
     directory = run_dir / f"explore-{slug(args.client)}"
@@ -130,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"explore: {exc}", file=sys.stderr)
         return 3
     print("\n".join(summary.lines()), flush=True)
-    return 1 if summary.found is not None and summary.found.reliable else 0
+    return 1 if summary.reliable else 0
 
 
 if __name__ == "__main__":

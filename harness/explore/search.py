@@ -11,10 +11,13 @@ How Hypothesis is driven:
   catalogue's ground, reported once and left out of the search.
 - Every result is cached by example, so Hypothesis's own re-runs (it replays the shrunk example
   before reporting it) cost nothing and cannot turn flaky.
-- Budgets: ``budget_s`` for searching (then ``StopSearch``, a ``BaseException`` Hypothesis lets
-  through); from the first failure, ``shrink_budget_s`` for shrinking, after which untried
-  candidates count as passing, so Hypothesis settles on the smallest failure seen; each run at most
-  ``example_timeout_s``. Ctrl-C stops at once and the smallest failure seen so far is reported.
+- After a failure is shrunk and replayed, the search goes on with that invariant left out, so one
+  run can find several different failures.
+- Budgets: ``budget_s`` of searching (then ``StopSearch``, a ``BaseException`` Hypothesis lets
+  through); each failure then gets ``shrink_budget_s`` to shrink, after which untried candidates
+  count as passing, so Hypothesis settles on the smallest failure seen, plus its replays (neither
+  counts against the search); each run at most ``example_timeout_s``. Ctrl-C stops at once and the
+  smallest failure seen so far is reported.
 - Hypothesis's example database (``database``) keeps failing examples, so the next run with the
   same client tries them first.
 """
@@ -75,6 +78,7 @@ class Settings:
     shrink_budget_s: float = 180.0
     example_timeout_s: float = 90.0
     replays: int = 3
+    max_found: int | None = None  # stop after this many different failures (None: search the budget out)
 
 
 @dataclass(slots=True)
@@ -108,8 +112,13 @@ class Summary:
     examples: int = 0  # real runs, baseline and replays included
     took_s: float = 0.0
     baseline: dict[str, str] = field(default_factory=dict)  # invariant -> detail, failed with no fault
-    found: Found | None = None
+    found: list[Found] = field(default_factory=list)
     interrupted: bool = False
+
+    @property
+    def reliable(self) -> list[Found]:
+        """The failures that replay every time: what a run counts as found."""
+        return [f for f in self.found if f.reliable]
 
     def lines(self) -> list[str]:
         out = [
@@ -118,27 +127,24 @@ class Summary:
         ]
         for name, detail in self.baseline.items():
             out.append(f"  fails with no fault at all (left to the catalogue): {name}: {detail}")
-        if self.found is None:
+        if not self.found:
             out.append("  found nothing")
-            return out
-        f = self.found
-        out += [
-            f"  FOUND {f.invariant} ({f.verdict}): {f.detail}",
-            f"  smallest example ({len(f.example.steps)} fault steps): {f.example.describe()}",
-        ]
-        if f.timeline is not None:
-            out.append(f"  timeline: {f.timeline}")
-        if f.report is not None:
-            out.append(f"  report: {f.report / 'index.html'}")
-        if f.command:
-            out.append(f"  replay: {f.command}")
+        for f in self.found:
+            out += [
+                f"  FOUND {f.invariant} ({f.verdict}): {f.detail}",
+                f"    smallest example ({len(f.example.steps)} fault steps): {f.example.describe()}",
+            ]
+            if f.timeline is not None:
+                out.append(f"    timeline: {f.timeline}")
+            if f.report is not None:
+                out.append(f"    report: {f.report / 'index.html'}")
+            if f.command:
+                out.append(f"    replay: {f.command}")
         return out
 
     def to_json(self) -> dict[str, Any]:
-        found = None
-        if self.found is not None:
-            f = self.found
-            found = {
+        found = [
+            {
                 "invariant": f.invariant,
                 "detail": f.detail,
                 "verdict": f.verdict,
@@ -149,6 +155,8 @@ class Summary:
                 "report": str(f.report or ""),
                 "command": f.command,
             }
+            for f in self.found
+        ]
         return {
             "client": self.client,
             "seed": self.seed,
@@ -209,6 +217,7 @@ class Explorer:
         self._started = 0.0
         self._search_deadline = 0.0
         self._shrink_deadline: float | None = None
+        self._shrink_started = 0.0
 
     # -- running examples -------------------------------------------------------------------------
 
@@ -260,8 +269,9 @@ class Explorer:
         primary = result.primary(self._ignore)
         if primary is None:
             return
-        if self._shrink_deadline is None:
-            self._shrink_deadline = time.monotonic() + self.config.shrink_budget_s
+        if self._shrink_deadline is None:  # the first failure of this round: shrinking starts now
+            self._shrink_started = time.monotonic()
+            self._shrink_deadline = self._shrink_started + self.config.shrink_budget_s
         self._failures.append((example, primary, result))
         raise failure(primary)(primary, example, result)
 
@@ -279,14 +289,19 @@ class Explorer:
             if "connected_at_end" in self._ignore or "example_finished" in self._ignore:
                 self.progress("explore: the client does not even run without a fault: nothing to explore")
                 return self._finish()
-            found = self._search()
-            if found is not None:
-                self.summary.found = self._replay(found)
+            while (found := self._search()) is not None:
+                self.summary.found.append(self._replay(found))
+                if self.config.max_found is not None and len(self.summary.found) >= self.config.max_found:
+                    break
+                self._ignore.add(found.invariant)  # search on for a different failure
+                self._shrink_deadline = None
+                self._failures.clear()
+                self._search_deadline += time.monotonic() - self._shrink_started  # not search time
         except KeyboardInterrupt:
             self.summary.interrupted = True
-            if self.summary.found is None and self._failures:
+            if self._failures:  # one found but not yet shrunk: the smallest seen, as it is
                 example, invariant, result = min(self._failures, key=lambda f: _size(f[0]))
-                self.summary.found = self._save(Found(invariant, _detail(result, invariant), example))
+                self.summary.found.append(self._save(Found(invariant, _detail(result, invariant), example)))
             self._finish()
             raise
         return self._finish()
@@ -321,14 +336,14 @@ class Explorer:
         """Run the shrunk example ``replays`` times afresh: does it fail the same invariant each time?"""
         self.progress(f"explore: replaying the smallest example {self.config.replays} times")
         for n in range(1, self.config.replays + 1):
-            result = self._run(found.example, f"replay-{n}", keep=True)
+            result = self._run(found.example, f"replay-{found.invariant}-{n}", keep=True)
             found.replayed.append(found.invariant in [v.name for v in result.failed(self._ignore)])
             found.report = result.directory
         return self._save(found)
 
     def _save(self, found: Found) -> Found:
         """The shrunk example as a timeline file ``--chaos-replay`` plays, with what it fails."""
-        path = self.directory / "found" / "timeline.json"
+        path = self.directory / "found" / f"{len(self.summary.found) + 1}-{found.invariant}" / "timeline.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         body = found.example.to_json()
         body["explore"] |= {
