@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import logging
 import random
+import signal
 import sys
 import time
 from pathlib import Path
@@ -55,41 +56,71 @@ def vocabulary() -> str:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m harness.explore",
-        description=__doc__.split("\n\n")[0],
+        description="Search for a fault timeline that breaks a client, shrink it, replay it.",
         epilog="the vocabulary (--explore-faults):\n" + vocabulary(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
-        "--client", type=_client, default="reference", help="the client under test (default reference)"
+        "--client",
+        metavar="NAME",
+        type=_client,
+        default="reference",
+        help="the client under test (default reference)",
     )
     p.add_argument(
-        "--explore-budget", type=duration, default=120.0, help="search time: 90s, 10m (default 2m)"
+        "--explore-budget",
+        metavar="DURATION",
+        type=duration,
+        default=120.0,
+        help="search time: 90s, 10m (default 2m)",
     )
     p.add_argument(
-        "--explore-seed", type=int, help="Hypothesis's seed and the market data's (default: fresh)"
+        "--explore-seed",
+        metavar="N",
+        type=int,
+        help="Hypothesis's seed and the market data's (default: fresh)",
     )
     p.add_argument(
         "--explore-faults",
+        metavar="NAMES",
         type=_faults,
         default=NAMES,
         help="comma-separated names to draw from (default all)",
     )
     p.add_argument(
-        "--explore-shrink-budget", type=duration, default=180.0, help="time to shrink a failure (default 3m)"
+        "--explore-shrink-budget",
+        metavar="DURATION",
+        type=duration,
+        default=180.0,
+        help="time to shrink a failure (default 3m)",
     )
     p.add_argument(
         "--explore-example-timeout",
+        metavar="DURATION",
         type=duration,
         default=90.0,
         help="one run's wall-time bound (default 90s)",
     )
-    p.add_argument("--explore-replays", type=int, default=3, help="replays of the shrunk example (default 3)")
+    p.add_argument(
+        "--explore-replays",
+        metavar="N",
+        type=int,
+        default=3,
+        help="replays of the shrunk example (default 3)",
+    )
     p.add_argument(
         "--explore-max-found",
+        metavar="N",
         type=int,
         help="stop after this many different failures (default: the whole budget)",
     )
-    p.add_argument("--reports", type=Path, default=ROOT / "reports", help="where runs go (default reports/)")
+    p.add_argument(
+        "--reports",
+        metavar="DIR",
+        type=Path,
+        default=ROOT / "reports",
+        help="where runs go (default reports/)",
+    )
     return p
 
 
@@ -117,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         f"explore: {args.client}, seed {seed}, budget {args.explore_budget:g} s; runs in {directory}",
         flush=True,
     )
+    signal.signal(signal.SIGTERM, _interrupt)  # a CI runner's stop: still stop cleanly and summarise
     try:
         with ToxiproxyServer(log_path=run_dir / "toxiproxy.log") as toxiproxy:
             explorer = Explorer(
@@ -137,6 +169,10 @@ def main(argv: list[str] | None = None) -> int:
         return 3
     print("\n".join(summary.lines()), flush=True)
     return 1 if summary.reliable else 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

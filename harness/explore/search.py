@@ -33,7 +33,7 @@ import sys
 import time
 import zlib
 from collections import abc
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -254,8 +254,9 @@ class Explorer:
             return f"search {max(0.0, self._search_deadline - now):.0f} s left"
         return f"shrink {max(0.0, self._shrink_deadline - now):.0f} s left"
 
-    def _test(self, example: Example) -> None:
-        """Hypothesis's test function: run (or recall) ``example``; raise its failure's class."""
+    def _result(self, example: Example) -> Probe | None:
+        """``example``'s result, run now unless it ran before; None once the shrink budget is spent
+        (an untried candidate then counts as passing). ``StopSearch`` once the search budget is."""
         key = json.dumps(example.to_json(), sort_keys=True)
         result = self._cache.get(key)
         if result is None:
@@ -263,11 +264,16 @@ class Explorer:
             if self._shrink_deadline is None and now >= self._search_deadline:
                 raise StopSearch
             if self._shrink_deadline is not None and now >= self._shrink_deadline:
-                return  # the shrink budget is spent: an untried candidate counts as passing
+                return None
             label = f"example-{len(self._cache) + 1:04d}"
             result = self._cache[key] = self._run(example, label)
-        primary = result.primary(self._ignore)
-        if primary is None:
+        return result
+
+    def _test(self, example: Example) -> None:
+        """Hypothesis's test function: run (or recall) ``example``; raise its failure's class."""
+        result = self._result(example)
+        primary = None if result is None else result.primary(self._ignore)
+        if result is None or primary is None:
             return
         if self._shrink_deadline is None:  # the first failure of this round: shrinking starts now
             self._shrink_started = time.monotonic()
@@ -329,8 +335,26 @@ class Explorer:
         except StopSearch:
             return None
         except InvariantFailed as smallest:
-            return Found(smallest.invariant, _detail(smallest.result, smallest.invariant), smallest.example)
+            example, result = self._polish(smallest.example, smallest.invariant, smallest.result)
+            return Found(smallest.invariant, _detail(result, smallest.invariant), example)
         return None
+
+    def _polish(self, example: Example, invariant: str, result: Probe) -> tuple[Example, Probe]:
+        """Hypothesis's shrinker can leave a list longer than it need be (deleting one of several
+        steps drawn from ``one_of`` is a move it does not always find): try every single deletion
+        (a step, an action, a callback, a contract) until none still fails ``invariant`` first, or
+        the shrink budget is spent."""
+        smaller = True
+        while smaller:
+            smaller = False
+            for candidate in _one_smaller(example):
+                tried = self._result(candidate)
+                if tried is None:
+                    return example, result  # the shrink budget is spent
+                if tried.primary(self._ignore) == invariant:
+                    example, result, smaller = candidate, tried, True
+                    break
+        return example, result
 
     def _replay(self, found: Found) -> Found:
         """Run the shrunk example ``replays`` times afresh: does it fail the same invariant each time?"""
@@ -367,6 +391,20 @@ class Explorer:
 
 def _detail(result: Probe, invariant: str) -> str:
     return next((v.detail for v in result.verdicts if v.name == invariant), "")
+
+
+def _one_smaller(example: Example) -> abc.Iterator[Example]:
+    """Every example one deletion smaller than ``example``."""
+    for i in range(len(example.steps)):
+        yield replace(example, steps=example.steps[:i] + example.steps[i + 1 :])
+    for i in range(len(example.actions)):
+        yield replace(example, actions=example.actions[:i] + example.actions[i + 1 :])
+    for i in range(len(example.callbacks)):
+        yield replace(example, callbacks=example.callbacks[:i] + example.callbacks[i + 1 :])
+    if example.contracts > 1:
+        fewer = example.contracts - 1
+        actions = tuple(a for a in example.actions if a.contract < fewer)
+        yield replace(example, contracts=fewer, actions=actions)
 
 
 def _clip(text: str, limit: int = 240) -> str:
