@@ -39,6 +39,12 @@ PING = "status/ping"  # the one GET, and the one route nobody logs in for
 
 UNITS_S = {1: 1, 2: 60, 3: 3600, 4: 86400, 5: 7 * 86400, 6: 30 * 86400}  # History unit -> seconds
 ERR_INVALID_CREDENTIALS = 3  # LoginErrorCode.InvalidCredentials
+ERR_APP_NOT_FOUND = 4  # LoginErrorCode.AppNotFound
+# The login models' required string properties (a body without one: 400 before any check)
+REQUIRED = {
+    "auth/loginkey": ("userName", "apiKey"),
+    "auth/loginapp": ("userName", "password", "deviceId", "appId", "verifyKey"),
+}
 ERR_NOT_FOUND = 1  # every search's AccountNotFound / ContractNotFound / OrderNotFound
 # Each endpoint's own errorCode enum (the Gateway's swagger), from what the ledger said was wrong
 # (``OrderRejected.reason``); a reason an enum has no value for is its generic rejection.
@@ -70,7 +76,7 @@ FIELDS = {
     "orderId": "Int64",
     **dict.fromkeys(("contractId", "searchText", "customTag"), "String"),
     **dict.fromkeys(("startTime", "endTime"), "DateTimeOffset"),
-    **dict.fromkeys(("userName", "apiKey"), "String"),
+    **dict.fromkeys(("userName", "apiKey", "password", "deviceId", "appId", "verifyKey"), "String"),
     **dict.fromkeys(("limitPrice", "stopPrice", "trailPrice"), "Decimal"),
     **dict.fromkeys(("onlyActiveAccounts", "live", "includePartialBar", "includeTotalCount"), "Boolean"),
     **dict.fromkeys(("pageSize", "pageOffset", "sortBy", "sortDirection"), "Int32"),
@@ -182,7 +188,7 @@ class RestApi:
         self.ledger = ledger
         self.credentials = credentials  # userName -> apiKey
         self.limits = limits
-        self.public: dict[str, Handler] = {"auth/loginkey": self.login_key}
+        self.public: dict[str, Handler] = {"auth/loginkey": self.login_key, "auth/loginapp": self.login_app}
         self.private: dict[str, Handler] = {
             "account/search": self.account_search,
             "contract/search": self.contract_search,
@@ -243,9 +249,9 @@ class RestApi:
         body = bind(parsed)
         if isinstance(body, str):
             return problem(body)
-        if path == "auth/loginkey":
-            missing = [f for f in ("userName", "apiKey") if not isinstance(body.get(f), str)]
-            if missing:  # the one request the Gateway refuses with a 400 before any check
+        if path in REQUIRED:  # the logins' models require their fields: a 400 before any check
+            missing = [f for f in REQUIRED[path] if not isinstance(body.get(f), str)]
+            if missing:
                 return problem(f"The {missing[0][0].upper()}{missing[0][1:]} field is required.")
         if token is not None and path in self.with_token:
             return web.json_response(self.with_token[path](body, token))
@@ -268,6 +274,12 @@ class RestApi:
         if not isinstance(user, str) or self.credentials.get(user) != key:
             return refused(ERR_INVALID_CREDENTIALS, "Invalid credentials.", token=None)
         return ok(token=self.tokens.issue(user))
+
+    def login_app(self, body: dict[str, Any]) -> dict[str, Any]:
+        """``Auth/loginApp`` (authorized applications): the swagger still lists it, though its docs
+        page is gone and key login is "the only supported way". The simulator knows no application,
+        so every attempt is refused as the Gateway refuses an unknown one: AppNotFound."""
+        return refused(ERR_APP_NOT_FOUND, "Application not found.", token=None)
 
     def validate(self, body: dict[str, Any], token: str) -> dict[str, Any]:
         return ok(newToken=self.tokens.issue(self.tokens.validate(token).user))

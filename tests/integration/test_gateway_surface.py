@@ -85,6 +85,18 @@ async def test_times_bind_as_date_time_offsets_or_get_a_400(
         ]
 
 
+async def test_an_app_login_is_refused_as_for_an_unknown_app(
+    gateway: Gateway, http: aiohttp.ClientSession
+) -> None:
+    app = {"userName": "sim", "password": "p", "deviceId": "d", "appId": "B76015F2", "verifyKey": "k"}
+    status, reply = await call(http, gateway, "Auth/loginApp", app)
+    assert status == 200
+    assert (reply["success"], reply["errorCode"], reply["token"]) == (False, 4, None)  # AppNotFound
+    status, reply = await call(http, gateway, "Auth/loginApp", {"userName": "sim", "password": "p"})
+    assert status == 400
+    assert reply["errors"]["$"] == ["The DeviceId field is required."]
+
+
 async def test_a_login_missing_its_fields_is_a_400_not_a_refusal(
     gateway: Gateway, http: aiohttp.ClientSession
 ) -> None:
