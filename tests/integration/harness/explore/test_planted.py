@@ -51,6 +51,7 @@ def find_and_replay(name: str, toxiproxy: ToxiproxyServer, directory: Path) -> N
     lines: list[str] = []
     summary = Explorer(config, toxiproxy.url, directory, progress=lines.append).run()
     log = "\n".join([*lines, *summary.lines()])
+    print(f"{name}:\n{log}")  # the figures docs/explore.md quotes (pytest -s shows them)
     assert summary.found, f"{name} not found within {budget:g} s\n{log}"
     found = summary.found[0]
     assert found.reliable, log
