@@ -10,6 +10,7 @@ recorded run of them would not come out the same twice.
 
     python -m scenarios.findings                          # ~70 min on 2 cores
     python -m scenarios.findings --clients project-x-py-3.3.0   # re-run one column, keep the others
+    python -m scenarios.findings --clients X --from-run reports/.../20261202-0400-1   # a run made elsewhere
     python -m scenarios.findings --write                  # regenerate the page from run.json only
     python -m scenarios.findings --check                  # exit 1 if the page is not what run.json gives
 
@@ -44,18 +45,39 @@ CLIENTS = (
 )
 
 
+def command(client: str, reports: Path) -> list[str]:
+    """The run a column of the page comes from: the catalogue and the client's soak, findings seed."""
+    return [
+        sys.executable, "-m", "pytest", "scenarios", "-m", "chaos or soak", "-k", "not test_detector_catches",
+        "--client", client, "--chaos-seed", str(SEED), "--soak-duration", SOAK_DURATION,
+        "--chaos-reports", str(reports), "-p", "no:cacheprovider", "-q",
+    ]  # fmt: skip
+
+
 def run_client(client: str, reports: Path) -> tuple[list[matrix.Outcome], float]:
     """The catalogue and the client's soak against ``client``; its outcomes and how long it took."""
     started = time.monotonic()
     out = reports / client
-    argv = [
-        sys.executable, "-m", "pytest", "scenarios", "-m", "chaos or soak", "-k", "not test_detector_catches",
-        "--client", client, "--chaos-seed", str(SEED), "--soak-duration", SOAK_DURATION,
-        "--chaos-reports", str(out), "-p", "no:cacheprovider", "-q",
-    ]  # fmt: skip
+    argv = command(client, out)
     print(f"findings: {client}: {shlex.join(argv[2:])}", flush=True)
     subprocess.run(argv, cwd=ROOT, check=False)
-    run_dir = (out / "latest").resolve()
+    outcomes = recorded_outcomes((out / "latest").resolve())
+    return outcomes, time.monotonic() - started
+
+
+def from_run(client: str, run_dir: Path) -> tuple[list[matrix.Outcome], float]:
+    """A column from a run already made with ``command`` (the same flags, the findings seed: its
+    directory is ``<time>-<seed>``), e.g. by CI, instead of running it again."""
+    if not (run_dir / "matrix.json").is_file() or not run_dir.name.endswith(f"-{SEED}"):
+        raise SystemExit(f"findings: {run_dir} is not a run of seed {SEED} with a matrix.json")
+    outcomes = [o for o in recorded_outcomes(run_dir) if o.client == client]
+    if not outcomes:
+        raise SystemExit(f"findings: {run_dir} holds no outcome for {client}")
+    return outcomes, sum(o.took_s for o in outcomes)
+
+
+def recorded_outcomes(run_dir: Path) -> list[matrix.Outcome]:
+    """A run's outcomes, each scenario's timeline copied beside the tables (committed for replays)."""
     outcomes = matrix.load(run_dir) if (run_dir / "matrix.json").is_file() else []
     for o in outcomes:
         timeline, target = run_dir / o.report / "timeline.json", timeline_file(o.scenario)
@@ -64,7 +86,7 @@ def run_client(client: str, reports: Path) -> tuple[list[matrix.Outcome], float]
             shutil.copyfile(timeline, target)
         elif o.report:
             target.unlink(missing_ok=True)  # no fault timeline this time: none to replay
-    return outcomes, time.monotonic() - started
+    return outcomes
 
 
 def check() -> int:
@@ -94,6 +116,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--reports", type=Path, default=ROOT / "reports" / "findings", help="where the runs go"
     )
+    parser.add_argument(
+        "--from-run",
+        type=Path,
+        metavar="RUN_DIR",
+        help="record --clients (one) from this finished run of the same command instead of running it",
+    )
     args = parser.parse_args(argv)
     clients = [c.strip() for c in (args.clients or ",".join(CLIENTS)).split(",") if c.strip()]
     unknown = [c for c in clients if c not in CLIENTS]
@@ -110,8 +138,12 @@ def main(argv: list[str] | None = None) -> int:
     if not args.write:
         recorded = Recorded.load() if RUN_FILE.is_file() else Recorded("", SEED, SOAK_DURATION)
         recorded.date, recorded.seed, recorded.soak_duration = time.strftime("%Y-%m-%d"), SEED, SOAK_DURATION
+        if args.from_run is not None and len(clients) != 1:
+            parser.error("--from-run: name exactly one client with --clients")
         for client in clients:
-            outcomes, took = run_client(client, args.reports)
+            outcomes, took = (
+                from_run(client, args.from_run) if args.from_run else run_client(client, args.reports)
+            )
             recorded.outcomes = [o for o in recorded.outcomes if o.client != client] + outcomes
             recorded.took_s[client] = round(took, 1)
             recorded.save()
