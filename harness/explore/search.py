@@ -303,6 +303,9 @@ class Explorer:
                 self._shrink_deadline = None
                 self._failures.clear()
                 self._search_deadline += time.monotonic() - self._shrink_started  # not search time
+        except Exception:
+            self._finish()  # what was found before the harness failed, then the failure itself
+            raise
         except KeyboardInterrupt:
             self.summary.interrupted = True
             if self._failures:  # one found but not yet shrunk: the smallest seen, as it is

@@ -21,6 +21,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from ..errors import HarnessError
+from ..faults import fault_named
 from ..run.timeline import Step, Timeline
 
 HUBS = ("market", "user", "both")  # simplest first: what Hypothesis shrinks towards
@@ -48,6 +49,11 @@ class Move:
     hubs: tuple[str, ...] = HUBS
     params: abc.Mapping[str, st.SearchStrategy[Any]] = field(default_factory=dict)
     lasts: tuple[int, int] | None = (3, 30)
+
+    @property
+    def network(self) -> bool:
+        """A Toxiproxy fault (one toxic of its name per proxy), not the simulator's."""
+        return fault_named(self.fault, {}).layer == "network"
 
     def steps(self) -> st.SearchStrategy[Step]:
         params = st.fixed_dictionaries(dict(self.params))
@@ -240,8 +246,19 @@ def _when(step: Step) -> tuple[float, str, str]:
 
 
 def _fit(example: Example) -> Example:
-    """A churn action names a contract the example streams."""
+    """A churn action names a contract the example streams; a network fault is not applied to a
+    hub that already has the same one (the proxy holds one toxic of a name): such a step is dropped."""
     actions = tuple(
         Action(a.at_s, a.do, a.stream, a.contract % example.contracts, a.duration_s) for a in example.actions
     )
-    return Example(example.seed, example.contracts, example.callbacks, example.steps, actions)
+    steps: list[Step] = []
+    for step in example.steps:
+        overlaps = any(
+            kept.fault == step.fault
+            and set(kept.hubs()) & set(step.hubs())
+            and kept.at_s <= step.at_s < kept.at_s + (kept.duration_s or float("inf"))
+            for kept in steps
+        )
+        if not (overlaps and MOVES[step.fault].network):
+            steps.append(step)
+    return Example(example.seed, example.contracts, example.callbacks, tuple(steps), actions)
