@@ -38,7 +38,9 @@ def no_silent_loss(history: RunHistory, *, settle_s: float = 1.0) -> Verdict:
     stream's received count must reach its sent count, but for what was in flight when a link died:
     the real Gateway sends no sequence numbers (the ``seq`` header is the simulator's own), so no
     such client can tell which of the messages sent in a connection's last ``IN_FLIGHT_S`` were
-    lost. What it loses while it takes a dead link for a live one still counts."""
+    lost. What it loses while it takes a dead link for a live one still counts. A client that
+    exposes ``seq`` gets the same allowance for what was in flight before the first message it ever
+    saw of a stream: no number tells it those existed."""
     end = _end(history) - settle_s
     sent = {
         (e["target"], e["key"], e["seq"])
@@ -63,7 +65,9 @@ def no_silent_loss(history: RunHistory, *, settle_s: float = 1.0) -> Verdict:
     coalesced = max(
         (e["counters"].get("quotes_coalesced", 0) for e in history.client_events("metrics")), default=0
     )
-    missing: Counter[tuple[str, str]] = Counter((t, k) for t, k, s in sent - seen - covered)
+    missing: Counter[tuple[str, str]] = Counter(
+        (t, k) for t, k, s in sent - seen - covered - _before_first_in_flight(history, sent - seen, end)
+    )
     # A client that does not expose message headers (project-x-py, bare clients) reports events
     # without ``seq``: for its streams, count instead (received vs sent, duplicates included).
     sent_per_stream = _distinct_sends(history, end, spare_in_flight=True)
@@ -81,6 +85,30 @@ def no_silent_loss(history: RunHistory, *, settle_s: float = 1.0) -> Verdict:
     if not seen:  # a client that exposes no seq: judged by counting each stream
         return Verdict("no_silent_loss", True, f"{len(sent)} sent; every stream received as many (counted)")
     return Verdict("no_silent_loss", True, f"{len(sent)} sent; {len(sent - seen)} not seen, all reported")
+
+
+def _before_first_in_flight(
+    history: RunHistory, unseen: set[tuple[str, str, int]], until: float
+) -> set[tuple[str, str, int]]:
+    """Of the unseen sequenced messages, those no client could know were lost: sent before the
+    first one it ever saw of that stream (a stream's ``seq`` runs across subscriptions, so the
+    first seen may be any number), in the last ``IN_FLIGHT_S`` before their connection closed. The
+    same allowance a counting client gets (``_distinct_sends``)."""
+    first: dict[tuple[str, str], int] = {}
+    for e in history.client:
+        if e.get("seq") is not None and "target" in e:
+            stream = (e["target"], e["key"])
+            first[stream] = min(first.get(stream, e["seq"]), e["seq"])
+    closed = {c: r.get("closedAt") for c, r in history.meta.get("connections", {}).items()}
+    spared = set()
+    for e in history.server:
+        message = (e.get("target"), e.get("key"), e.get("seq"))
+        if message not in unseen or e["seq"] >= first.get((e["target"], e["key"]), -1):
+            continue
+        died = closed.get(e.get("connectionId", ""))
+        if died is not None and died < until and e["t"] >= died - IN_FLIGHT_S:
+            spared.add(message)
+    return spared
 
 
 def _unsequenced(history: RunHistory) -> Counter[tuple[str, str]]:
