@@ -72,6 +72,8 @@ class ProjectXSdkDriver(ClientDriver):
         self.account = None
         self.connecting = False
         self.closed = False
+        self._polls = 0  # hub_states() calls so far (the watch thread's)
+        self._polled = threading.Condition()
         self._opened = set()
         self.market_keys = {stream: set() for stream in SUBSCRIBE}  # contracts subscribed per stream
         self.user_subscribed = False
@@ -153,6 +155,9 @@ class ProjectXSdkDriver(ClientDriver):
                 states[hub] = state or ("disconnected", "not started")
                 continue
             states[hub] = self._hub_state(hub, connection)
+        with self._polled:
+            self._polls += 1
+            self._polled.notify_all()
         return states
 
     def _hub_state(self, hub, connection):
@@ -186,7 +191,16 @@ class ProjectXSdkDriver(ClientDriver):
             await asyncio.to_thread(self.rt.start)
         finally:
             self.connecting = False
+            await asyncio.to_thread(self._states_reported)
         return {"result": bool(self.rt.is_connected()), "seconds": round(time.monotonic() - started, 3)}
+
+    def _states_reported(self):
+        """Wait (at most 1 s) until the watch thread has reported the states start() left: the poll
+        under way may predate it, the next one reads it, and the one after begins when its state
+        events are out. So the answer to connect never overtakes the states it produced."""
+        with self._polled:
+            target = self._polls + 3
+            self._polled.wait_for(lambda: self._polls >= target, timeout=1.0)
 
     # -- subscriptions -------------------------------------------------------------------------
 
@@ -279,7 +293,7 @@ class ProjectXSdkDriver(ClientDriver):
             self._pending_user.append((kind, callback))
 
     def _add_user_callback(self, kind, callback):
-        """The SDK's one way to add a user callback, which sends that Subscribe again (user_hub.py:444-469)."""
+        """The SDK's one way to add a user callback: it sends that Subscribe again (user_hub.py:444-469)."""
         hub = self.rt.user
         if kind == "account":
             hub.subscribe_accounts(callback)
