@@ -155,6 +155,29 @@ def test_search_by_id_reads_the_wrong_key(checked: dict[str, Any]) -> None:
     assert by_name(checked)["contract_by_id"]["found"] is False
 
 
+def test_after_a_reconnect_the_market_is_silent_and_user_events_are_dropped(checked: dict[str, Any]) -> None:
+    """The server closes both hubs; the SDK reconnects them 5 s later. The user hub is resubscribed,
+    but its handlers were put on the old signalrcore connection only (realtime/user_hub.py:101-115):
+    the order's events reach the new connection and no callback. The market hub is not resubscribed
+    at all (only the user hub hooks the open callback, realtime/user_hub.py:48-50)."""
+    events = by_name(checked)
+    reconnected = events["reconnected"]
+    assert reconnected["hubs"] == ["market", "user"]
+    assert reconnected["subscriptions"]["market"] == []
+    assert len(reconnected["subscriptions"]["user"]) == 4
+    after = events["after_reconnect"]
+    assert after["now"] == after["since"], after  # no callback at all on the new connections
+    new_user = [
+        r
+        for r in checked["records"]
+        if r.hub == "user" and reconnected["t"] - 2.0 < r.opened_at < reconnected["t"]
+    ]
+    orders_sent = [
+        m for r in new_user for _, way, m in r.messages if getattr(m, "target", None) == "GatewayUserOrder"
+    ]
+    assert orders_sent, "the server sent the order's events to the reconnected user hub"
+
+
 def test_stop_is_followed_by_a_reconnect_of_both_hubs(checked: dict[str, Any]) -> None:
     """stop() closes the sockets, and each close starts the SDK's reconnect 5 s later
     (realtime/connection.py:440-447): both hubs are connected again, and the server saw it."""
@@ -163,4 +186,5 @@ def test_stop_is_followed_by_a_reconnect_of_both_hubs(checked: dict[str, Any]) -
     assert events["after_stop"]["connected"] == [True, True]
     stopped_at = events["stopped"]["t"]
     later = [r for r in checked["records"] if r.hub in ("user", "market") and r.opened_at > stopped_at]
+    assert len(later) == 2
     assert {r.hub for r in later} == {"user", "market"}

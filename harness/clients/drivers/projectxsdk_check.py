@@ -21,6 +21,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from datetime import UTC, datetime, timedelta
 
 # The SDK reuses a token cached under ~/.projectx_sdk by an earlier process (auth.py:76-84): a token
@@ -105,6 +106,7 @@ def main(args):
     trade(responses, client, account, contract, bars)
     time.sleep(1.0)
     emit("counts", counts=dict(counts))
+    after_reconnect(responses, client, args, (account, contract), counts)
     stop(rt, args.after_stop)
     # Last: application login, which replaces the client's token when it succeeds.
     call(responses, "/api/Auth/loginApp", client.auth.authenticate_with_app, args.user, "sim-password",
@@ -187,6 +189,34 @@ def trade(responses, client, account, contract, bars):
     call(responses, "/api/Order/search", client.orders.search, account, since)
     call(responses, "/api/Trade/search", client.trades.search, account, since)
     call(responses, "/api/Auth/validate", client.auth.validate_token)
+
+
+def after_reconnect(responses, client, args, trading, counts):
+    """The server closes both hubs (allowing reconnect, through the simulator's control API); the SDK
+    reconnects 5 s later. Then a market order: what reaches the callbacks on the new connections?"""
+    account, contract = trading
+    listing = control(args.base, "GET", "/_sim/connections?open=true")
+    for row in listing["connections"]:
+        control(args.base, "POST", f"/_sim/connections/{row['connectionId']}/close", {"allowReconnect": True})
+    before = dict(counts)
+    time.sleep(6.5)  # the SDK's reconnect sleeps 5 s (realtime/connection.py:519)
+    reopened = control(args.base, "GET", "/_sim/connections?open=true")["connections"]
+    emit("reconnected", hubs=sorted(r["hub"] for r in reopened),
+         subscriptions={r["hub"]: r.get("subscriptions") for r in reopened})  # fmt: skip
+    since = dict(counts)
+    call(responses, "/api/Order/place", client.orders.place, account, contract, 2, 1, 1)  # market buy 1
+    time.sleep(2.0)
+    call(responses, "/api/Position/closeContract", client.positions.close_contract, account, contract)
+    emit("after_reconnect", before=before, since=since, now=dict(counts))
+
+
+def control(base, method, path, body=None):
+    """One call to the simulator's control API (``/_sim/``), standard library only."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(base + path, data=data, method=method)
+    request.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
 
 
 def stop(rt, after_stop_s):
