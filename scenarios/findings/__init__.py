@@ -18,10 +18,12 @@ from harness.run.findings import Claim
 from .bare import PYSIGNALR, SIGNALRCORE_095, SIGNALRCORE_102
 from .projectx_330 import PX_330
 from .projectx_441 import PX_441
+from .projectxsdk_0239 import PX_SDK_0239
 
 TABLES: dict[str, tuple[Claim, ...]] = {
     "project-x-py-3.3.0": PX_330,
     "project-x-py-4.4.1": PX_441,
+    "projectx-sdk-0.2.39": PX_SDK_0239,
     "pysignalr-1.3.3": PYSIGNALR,
     "signalrcore-0.9.5": SIGNALRCORE_095,
     "signalrcore-1.0.2": SIGNALRCORE_102,
