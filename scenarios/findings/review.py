@@ -152,5 +152,15 @@ REVIEW: dict[str, ReviewId] = {
         "Records split across WebSocket frames are lost",
         "A record that arrives in two WebSocket messages is never reassembled: it is dropped without a word.",
     ),
+    "X6": ReviewId(
+        "Every market message delivered twice",
+        "The client registers its market handlers twice, so each quote, trade and depth message the server "
+        "sends once reaches the user's callbacks two times.",
+    ),
+    "X7": ReviewId(
+        "No keep-alive: idle hubs dropped by the server",
+        "The client sends nothing while idle, so the server's client timeout (ASP.NET's default 30 s) closes "
+        "its hubs again and again.",
+    ),
 }
 REVIEW_IDS = tuple(i for i in REVIEW if not i.startswith("X"))
