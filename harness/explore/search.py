@@ -14,9 +14,9 @@ How Hypothesis is driven:
 - After a failure is shrunk and replayed, the search goes on with that invariant left out, so one
   run can find several different failures.
 - Budgets: ``budget_s`` of searching (then ``StopSearch``, a ``BaseException`` Hypothesis lets
-  through); each failure then gets ``shrink_budget_s`` to shrink, after which untried candidates
-  count as passing, so Hypothesis settles on the smallest failure seen, plus its replays (neither
-  counts against the search); each run at most ``example_timeout_s``. Ctrl-C stops at once and the
+  through); each failure then gets ``shrink_budget_s`` to shrink (two thirds for Hypothesis, after
+  which untried candidates count as passing, so it settles on the smallest failure seen; the rest
+  for single deletions, ``_polish``), plus its replays (neither counts against the search); each run at most ``example_timeout_s``. Ctrl-C stops at once and the
   smallest failure seen so far is reported.
 - Hypothesis's example database (``database``) keeps failing examples, so the next run with the
   same client tries them first.
@@ -276,8 +276,8 @@ class Explorer:
         if result is None or primary is None:
             return
         if self._shrink_deadline is None:  # the first failure of this round: shrinking starts now
-            self._shrink_started = time.monotonic()
-            self._shrink_deadline = self._shrink_started + self.config.shrink_budget_s
+            self._shrink_started = time.monotonic()  # Hypothesis gets two thirds, _polish the rest
+            self._shrink_deadline = self._shrink_started + self.config.shrink_budget_s * 2 / 3
         self._failures.append((example, primary, result))
         raise failure(primary)(primary, example, result)
 
@@ -347,6 +347,7 @@ class Explorer:
         steps drawn from ``one_of`` is a move it does not always find): try every single deletion
         (a step, an action, a callback, a contract) until none still fails ``invariant`` first, or
         the shrink budget is spent."""
+        self._shrink_deadline = self._shrink_started + self.config.shrink_budget_s
         smaller = True
         while smaller:
             smaller = False

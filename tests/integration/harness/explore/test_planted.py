@@ -28,7 +28,7 @@ PLANTED = Path(__file__).with_name("planted_client.py")
 # plant -> (the search's seed, its budget, its shrink budget, the vocabulary it draws from)
 PLANTS = {
     "forget-subscriptions": (1, 60.0, 60.0, NAMES),
-    "stale-token": (2, 120.0, 90.0, NAMES),
+    "stale-token": (2, 120.0, 240.0, NAMES),
     "throwing-callback": (3, 90.0, 60.0, NAMES),
 }
 
