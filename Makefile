@@ -10,9 +10,9 @@ setup:
 run: setup
 	@.venv/bin/pytest scenarios -m chaos $(ARGS)
 
-# The findings: the catalogue and soaks against the reference client and project-x-py 3.3.0 and
-# 4.4.1 with the findings seed, recorded in docs/findings/run.json, written to docs/findings.md
-# (~40 min on 2 cores).
+# The findings: the catalogue and soaks against the reference client, project-x-py 3.3.0 and 4.4.1,
+# topstep-sdk 0.1.4 and projectx-sdk 0.2.39 with the findings seed, recorded in
+# docs/findings/run.json, written to docs/findings.md (~70 min on 2 cores).
 # One column: make findings ARGS="--clients project-x-py-3.3.0".
 findings: setup
 	@$(PY) -m scenarios.findings $(ARGS)

@@ -4,7 +4,9 @@ One entry per message per connection: ``n`` (global, from 1), ``t`` (epoch secon
 message was queued for the connection), ``connectionId``, ``hub``, ``type`` (the hub message type
 number), ``target`` (invocations), ``key`` (the stream the hub names for it: a contract id on the
 market hub, an account id on the user hub) and ``seq`` (the per-stream sequence number from the
-message's ``seq`` header). A checker compares this with what a client recorded: a ``(target, key,
+message's ``seq`` header), and ``entries`` when the message's last argument is a list (``GatewayTrade``,
+``GatewayDepth``: the prints or levels it carries; absent otherwise), for clients that call back once
+per entry. A checker compares this with what a client recorded: a ``(target, key,
 seq)`` sent to a connection that the client never saw and never reported is a silent loss.
 
 The newest ``limit`` entries stay in memory for the control API (``GET /_sim/history``); with a
@@ -29,16 +31,20 @@ if TYPE_CHECKING:
     from .hub import Hub
 
 FLUSH_INTERVAL_S = 0.5
-FIELDS = ("n", "t", "connectionId", "hub", "type", "target", "key", "seq")
+FIELDS = ("n", "t", "connectionId", "hub", "type", "target", "key", "seq", "entries")
 
-# What a message says, shared by every connection a broadcast reaches: (hub, type, target, key, seq)
-About = tuple[str, int, str | None, str | None, int | None]
+# What a message says, shared by every connection a broadcast reaches:
+# (hub, type, target, key, seq, entries)
+About = tuple[str, int, str | None, str | None, int | None, int | None]
 Entry = tuple[int, float, str, About]  # (n, t, connectionId, about)
 
 
 def entry_json(entry: Entry) -> dict[str, Any]:
     n, t, connection_id, about = entry
-    return dict(zip(FIELDS, (n, t, connection_id, *about), strict=True))
+    row = dict(zip(FIELDS, (n, t, connection_id, *about), strict=True))
+    if row["entries"] is None:  # most messages carry no list: keep their rows as they were
+        del row["entries"]
+    return row
 
 
 class SendHistory:
@@ -50,19 +56,21 @@ class SendHistory:
         self._file: IO[bytes] | None = None
         self._flusher: asyncio.Task[None] | None = None
         self._last_message: HubMessage | None = None
-        self._last_about: About = ("", 0, None, None, None)
+        self._last_about: About = ("", 0, None, None, None, None)
 
     def add(self, t: float, connection_id: str, hub: Hub, message: HubMessage) -> None:
         self.count += 1
         if message is not self._last_message:  # a broadcast: work out what it is once
             self._last_message = message
-            target = key = seq = None
+            target = key = seq = entries = None
             if isinstance(message, Invocation):
                 target = message.target
                 key = hub.stream_key(message)
                 if (raw := message.headers.get("seq")) is not None and raw.isdigit():
                     seq = int(raw)
-            self._last_about = (hub.name, int(message.type), target, key, seq)
+                if message.arguments and isinstance(message.arguments[-1], list):
+                    entries = len(message.arguments[-1])
+            self._last_about = (hub.name, int(message.type), target, key, seq, entries)
         entry: Entry = (self.count, t, connection_id, self._last_about)
         self.entries.append(entry)
         if self._file is not None:

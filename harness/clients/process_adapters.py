@@ -85,6 +85,8 @@ class DriverAdapter(AdapterBase):
         ready = next((e for e in self.process.events if e["event"] == "ready"), {})
         if isinstance(ready.get("states"), list):  # what the client cannot report is unknown
             self.history.meta["client_states"] = ready["states"]
+        if isinstance(ready.get("entries"), list):  # called back per entry: counted in entries
+            self.history.meta["client_entries"] = [TARGETS[kind] for kind in ready["entries"]]
 
     async def call(self, cmd: str, within_s: float | None = None, **fields: Any) -> Event:
         """Send one command and wait (bounded: ``within_s``, else ``command_timeout_s``) for its

@@ -102,7 +102,8 @@ def _distinct_sends(
     """Distinct messages the server sent per stream up to ``until``: each ``seq`` once (a fault
     may send one twice), each message without one (a depth snapshot) as sent. ``spare_in_flight``
     leaves out what was sent in the last ``IN_FLIGHT_S`` before a connection's close (as the
-    server saw it, ``meta["connections"]``) when that was before ``until``: in flight as it died."""
+    server saw it, ``meta["connections"]``) when that was before ``until``: in flight as it died.
+    For the targets a client calls back per entry (``meta["client_entries"]``) it counts entries."""
     closed = {c: r.get("closedAt") for c, r in history.meta.get("connections", {}).items()}
     died = {c: t - IN_FLIGHT_S for c, t in closed.items() if spare_in_flight and t is not None and t < until}
     judged = [
@@ -112,9 +113,20 @@ def _distinct_sends(
         and e["t"] <= until
         and e["t"] <= died.get(e.get("connectionId", ""), until)
     ]
-    sequenced = {(e["target"], e["key"], e["seq"]) for e in judged if e.get("seq") is not None}
-    counts = Counter((target, key) for target, key, _ in sequenced)
-    counts.update((e["target"], e["key"]) for e in judged if e.get("seq") is None)
+    # A client that calls back once per entry of a list (``meta["client_entries"]``: the targets)
+    # is owed one event per entry the message carried, not one per message.
+    per_entry = set(history.meta.get("client_entries", ()))
+
+    def weight(e: dict[str, Any]) -> int:
+        return int(e.get("entries") or 0) if e["target"] in per_entry else 1
+
+    sequenced = {(e["target"], e["key"], e["seq"]): weight(e) for e in judged if e.get("seq") is not None}
+    counts: Counter[tuple[str, str]] = Counter()
+    for (target, key, _), n in sequenced.items():
+        counts[(target, key)] += n
+    for e in judged:
+        if e.get("seq") is None:
+            counts[(e["target"], e["key"])] += weight(e)
     return counts
 
 

@@ -1,14 +1,14 @@
-"""``make findings``: run the catalogue (and the soak) against the reference client and the two
-project-x-py versions with the findings seed, record the run in ``docs/findings/run.json``,
-commit-ready timelines in ``scenarios/findings/timelines/``, and write ``docs/findings.md`` (and the
-README's summary).
+"""``make findings``: run the catalogue (and the soak) against the reference client, the two
+project-x-py versions and the two other ProjectX SDKs (topstep-sdk, projectx-sdk) with the findings
+seed, record the run in ``docs/findings/run.json``, commit-ready timelines in
+``scenarios/findings/timelines/``, and write ``docs/findings.md`` (and the README's summary).
 
 The bare SignalR libraries have findings tables too, held to the same rules whenever they run
 (``pytest scenarios -m chaos --client pysignalr-1.3.3``), but they are not on the page: several of
 their cells depend on races inside the library (signalrcore's competing reconnect threads), so a
 recorded run of them would not come out the same twice.
 
-    python -m scenarios.findings                          # ~40 min on 2 cores
+    python -m scenarios.findings                          # ~70 min on 2 cores
     python -m scenarios.findings --clients project-x-py-3.3.0   # re-run one column, keep the others
     python -m scenarios.findings --write                  # regenerate the page from run.json only
     python -m scenarios.findings --check                  # exit 1 if the page is not what run.json gives
@@ -35,7 +35,13 @@ from .record import ROOT, RUN_FILE, SEED, SOAK_DURATION, Recorded, timeline_file
 PAGE = ROOT / "docs" / "findings.md"
 README = ROOT / "README.md"
 START, END = "<!-- findings-summary:start -->", "<!-- findings-summary:end -->"
-CLIENTS = ("reference", "project-x-py-3.3.0", "project-x-py-4.4.1")
+CLIENTS = (
+    "reference",
+    "project-x-py-3.3.0",
+    "project-x-py-4.4.1",
+    "topstep-sdk-0.1.4",
+    "projectx-sdk-0.2.39",
+)
 
 
 def run_client(client: str, reports: Path) -> tuple[list[matrix.Outcome], float]:

@@ -140,7 +140,10 @@ async def test_the_history_file_holds_every_entry_the_control_api_shows(
     on_file = [e for e in read_history_file(path) if e["target"] == "GatewayTrade"]
     assert on_file == page["entries"]
     assert [e["seq"] for e in on_file[:10]] == [int(m.headers["seq"]) for m in trades]
+    assert [e["entries"] for e in on_file[:10]] == [len(m.arguments[1]) for m in trades]  # the prints
     assert {e["key"] for e in on_file} == {contract}
+    quotes = [e for e in read_history_file(path) if e["target"] == "GatewayQuote"]
+    assert all("entries" not in e for e in quotes)  # a quote is one object: no entries field
 
 
 async def test_rest_rate_limits_answer_429_per_bucket_and_spare_login(http: aiohttp.ClientSession) -> None:

@@ -16,8 +16,9 @@ commands on stdin, each with a ``ref`` the answer carries back:
 | ``exit`` | | close and exit |
 
 events on stdout, each with ``t`` (epoch seconds):
-``ready`` (``client``, and ``states``: the hub states this client can report, when it cannot
-report them all); ``done`` (``ref``, ``ok``, ``result``, ``error``, ``took_s``); ``message`` (``kind``,
+``ready`` (``client``; ``states``: the hub states this client can report, when it cannot
+report them all; ``entries``: the kinds, of ``trade`` and ``depth``, the client calls back once per
+entry of a message's list rather than once per message, so the harness counts those in entries); ``done`` (``ref``, ``ok``, ``result``, ``error``, ``took_s``); ``message`` (``kind``,
 ``hub``, ``target``, ``key``, ``seq`` when the client exposes it); ``state`` (``hub``, ``from``,
 ``to``, ``reason``: what the client itself says about the hub); ``metrics`` (``tasks``,
 ``queued``, ``counters``, and ``callbacks`` when the client can count its registered callbacks)
@@ -154,6 +155,9 @@ class ClientDriver:
     # connected, reconnecting, failed, closed). A state it cannot report makes the checks that need
     # it unknown, not failed (a client with only a connected flag never says "failed").
     states_reported = None
+    # The kinds the client calls back once per entry of the message's list (a trade print, a depth
+    # level) rather than once per message; the driver then calls ``message`` once per callback.
+    entries = ()
 
     def __init__(self):
         self.behaviours = CallbackBehaviours(self)
@@ -235,6 +239,8 @@ class ClientDriver:
         ready = {"client": self.name}
         if self.states_reported is not None:
             ready["states"] = list(self.states_reported)
+        if self.entries:
+            ready["entries"] = list(self.entries)
         emit("ready", **ready)
         while line := await reader.readline():
             command = json.loads(line)

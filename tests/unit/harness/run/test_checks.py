@@ -253,6 +253,24 @@ def test_no_duplicate_delivery_by_seq_and_by_count() -> None:
     assert checks.no_duplicate_delivery(history(server=twice_sent, client=unsequenced[:3])).ok
 
 
+def test_a_client_called_back_per_entry_is_counted_in_entries() -> None:
+    depth = [{**e, "target": "GatewayDepth", "entries": 3} for e in sent(range(1, 4))]
+    per_entry = [{**e, "target": "GatewayDepth", "seq": None} for e in seen(list(range(9)))]
+    meta = {"client_entries": ["GatewayDepth"]}
+    assert checks.no_duplicate_delivery(history(server=depth, client=per_entry, meta=meta)).ok
+    assert checks.no_silent_loss(history(server=depth, client=per_entry, meta=meta)).ok
+    lost = checks.no_silent_loss(history(server=depth, client=per_entry[:7], meta=meta))
+    assert not lost.ok
+    assert "GatewayDepth/C': 2" in lost.detail
+    twice = checks.no_duplicate_delivery(history(server=depth, client=per_entry * 2, meta=meta))
+    assert twice.detail == "9 duplicate deliveries"
+    # Counted per message, the same nine callbacks are six duplicates: what the meta key is for.
+    assert (
+        checks.no_duplicate_delivery(history(server=depth, client=per_entry)).detail
+        == "6 duplicate deliveries"
+    )
+
+
 def test_fresh_token_after_wants_a_new_token_and_no_going_back() -> None:
     def hub(t: float, fingerprint: str) -> dict[str, Any]:
         return {
