@@ -40,7 +40,12 @@ from client_driver import ClientDriver, run
 
 HUBS = ("user", "market")
 MARKET_EVENTS = {"quote": "on_quote", "trade": "on_trade", "depth": "on_depth"}
-USER_EVENTS = {"account": "on_account", "order": "on_order", "position": "on_position", "user_trade": "on_trade"}
+USER_EVENTS = {
+    "account": "on_account",
+    "order": "on_order",
+    "position": "on_position",
+    "user_trade": "on_trade",
+}
 USER_SUBSCRIBE = ("subscribe_orders", "subscribe_positions", "subscribe_trades")
 
 
@@ -113,10 +118,11 @@ class TopstepDriver(ClientDriver):
         return handle
 
     async def remove_callback(self, handle):
-        for registered in self.callbacks.values():
-            if registered.pop(handle, None) is not None:
-                return True
-        return False
+        registered = next((r for r in self.callbacks.values() if handle in r), None)
+        if registered is None:
+            return False
+        del registered[handle]
+        return True
 
     async def add_owned_callback(self, kind, fn):
         # The multiplexer's list holds it, as the SDK holds its one handler: strongly.
@@ -138,9 +144,19 @@ class TopstepDriver(ClientDriver):
                 self._opened.discard(hub)
                 failed[hub] = f"{type(result).__name__}: {result}"
         took = round(time.monotonic() - started, 3)
+        await self._published()
         if failed:
             raise ConnectionError(f"start() raised after {took} s: {failed}")
         return {"result": True, "seconds": took}
+
+    async def _published(self, bound_s=0.5):
+        """Wait (bounded) until the watch thread has reported each hub as the SDK now has it, so the
+        answer to ``connect`` never overtakes a state change that ``start()`` itself caused."""
+        deadline = time.monotonic() + bound_s
+        while time.monotonic() < deadline:
+            if all(self.states[hub] == state for hub, (state, _) in self.hub_states().items()):
+                return
+            await asyncio.sleep(self.poll_s / 2)
 
     async def subscribe(self, stream, key):
         if stream == "user":

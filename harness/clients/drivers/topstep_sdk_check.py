@@ -34,7 +34,9 @@ class Calls:
 
     async def on_response(self, response):
         request = response.request
-        self.requests.append({"method": request.method, "path": request.url.path, "status": response.status_code})
+        self.requests.append(
+            {"method": request.method, "path": request.url.path, "status": response.status_code}
+        )
 
     async def call(self, name, awaitable, show=None):
         since = len(self.requests)
@@ -52,8 +54,8 @@ class Calls:
             )
             return None
         shown = show(result) if show is not None else result
-        emit("call", name=name, ok=True, result=shown, http=self.requests[since:],
-             took_s=round(time.monotonic() - started, 3))  # fmt: skip
+        took = round(time.monotonic() - started, 3)
+        emit("call", name=name, ok=True, result=shown, http=self.requests[since:], took_s=took)
         return result
 
 
@@ -72,16 +74,25 @@ async def rest_before_hubs(client, calls, symbol):
     await calls.call("authenticate", client.authenticate())
     await calls.call("validate", client.validate(), show=bool)
     accounts = await calls.call("accounts.search", client.accounts.search(), show=lambda r: [a.id for a in r])
-    contracts = await calls.call("contracts.search", client.contracts.search(symbol), show=lambda r: [c.id for c in r])
+    contracts = await calls.call(
+        "contracts.search", client.contracts.search(symbol), show=lambda r: [c.id for c in r]
+    )
     cid = contracts[0].id
     await calls.call("contracts.search_by_id", client.contracts.search_by_id(cid), show=lambda c: c and c.id)
     await calls.call("contracts.available", client.contracts.available(), show=len)
-    await calls.call("contracts.get_by_symbol", client.contracts.get_by_symbol(symbol), show=lambda c: c and c.id)
+    await calls.call(
+        "contracts.get_by_symbol", client.contracts.get_by_symbol(symbol), show=lambda c: c and c.id
+    )
     from topstep_sdk import AggregateBarUnit
 
     now = datetime.now(UTC)
     bars = client.history.retrieve_bars(
-        cid, unit=AggregateBarUnit.MINUTE, unit_number=1, start_time=now - timedelta(hours=2), end_time=now, limit=50
+        cid,
+        unit=AggregateBarUnit.MINUTE,
+        unit_number=1,
+        start_time=now - timedelta(hours=2),
+        end_time=now,
+        limit=50,
     )
     await calls.call("history.retrieve_bars", bars, show=len)
     return accounts[0].id, cid
@@ -92,22 +103,36 @@ async def trade(client, calls, account, cid, seconds):
 
     since = datetime.now(UTC) - timedelta(hours=1)
     order = await calls.call("orders.buy", client.orders.buy(account, cid, 2))
-    await calls.call("orders.wait_for_fill", client.orders.wait_for_fill(account, order, timeout=10, poll_interval=0.2),
-                     show=lambda o: int(o.status))  # fmt: skip
+    await calls.call(
+        "orders.wait_for_fill",
+        client.orders.wait_for_fill(account, order, timeout=10, poll_interval=0.2),
+        show=lambda o: int(o.status),
+    )
     await calls.call("orders.get", client.orders.get(account, order), show=lambda o: o and o.id)
-    await calls.call("positions.search_open", client.positions.search_open(account), show=lambda r: [p.size for p in r])
+    await calls.call(
+        "positions.search_open", client.positions.search_open(account), show=lambda r: [p.size for p in r]
+    )
     await calls.call("positions.partial_close", client.positions.partial_close(account, cid, 1))
     await asyncio.sleep(seconds / 2)
     await calls.call("positions.close", client.positions.close(account, cid))
-    limit = await calls.call("orders.place", client.orders.place(
-        account, cid, side=0, type=OrderType.LIMIT, size=1, limit_price=1.0))  # fmt: skip
+    limit = await calls.call(
+        "orders.place",
+        client.orders.place(account, cid, side=0, type=OrderType.LIMIT, size=1, limit_price=1.0),
+    )
     await calls.call("orders.modify", client.orders.modify(account, limit, limit_price=2.0))
-    await calls.call("orders.search_open", client.orders.search_open(account), show=lambda r: [o.id for o in r])
+    await calls.call(
+        "orders.search_open", client.orders.search_open(account), show=lambda r: [o.id for o in r]
+    )
     await calls.call("orders.cancel", client.orders.cancel(account, limit))
     await calls.call("orders.search", client.orders.search(account, start_timestamp=since), show=len)
-    await calls.call("orders.query", client.orders.query(account, page_size=10, include_total_count=True),
-                     show=lambda r: {"orders": len(r.orders or []), "total": r.total_count})  # fmt: skip
-    await calls.call("orders.sell", client.orders.sell(account, cid, 1, type=OrderType.LIMIT, limit_price=99999.0))
+    await calls.call(
+        "orders.query",
+        client.orders.query(account, page_size=10, include_total_count=True),
+        show=lambda r: {"orders": len(r.orders or []), "total": r.total_count},
+    )
+    await calls.call(
+        "orders.sell", client.orders.sell(account, cid, 1, type=OrderType.LIMIT, limit_price=99999.0)
+    )
     await calls.call("orders.cancel_all", client.orders.cancel_all(account))
     await calls.call("orders.buy", client.orders.buy(account, cid, 1))
     await calls.call("positions.close_all", client.positions.close_all(account))
@@ -147,7 +172,12 @@ async def main(args):
         user.on_trade(counter(counts, "user_trade"))
         started = time.monotonic()
         await asyncio.gather(market.start(), user.start())
-        emit("connected", market=market.connected, user=user.connected, seconds=round(time.monotonic() - started, 3))
+        emit(
+            "connected",
+            market=market.connected,
+            user=user.connected,
+            seconds=round(time.monotonic() - started, 3),
+        )
         await market.subscribe_quotes(cid)
         await market.subscribe_trades(cid)
         await market.subscribe_depth(cid)
