@@ -19,6 +19,7 @@ from .bare import PYSIGNALR, SIGNALRCORE_095, SIGNALRCORE_102
 from .projectx_330 import PX_330
 from .projectx_441 import PX_441
 from .projectxsdk_0239 import PX_SDK_0239
+from .topstep_014 import TOPSTEP_014
 
 TABLES: dict[str, tuple[Claim, ...]] = {
     "project-x-py-3.3.0": PX_330,
@@ -27,6 +28,7 @@ TABLES: dict[str, tuple[Claim, ...]] = {
     "pysignalr-1.3.3": PYSIGNALR,
     "signalrcore-0.9.5": SIGNALRCORE_095,
     "signalrcore-1.0.2": SIGNALRCORE_102,
+    "topstep-sdk-0.1.4": TOPSTEP_014,
 }
 
 
