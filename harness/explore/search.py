@@ -11,13 +11,15 @@ How Hypothesis is driven:
   catalogue's ground, reported once and left out of the search.
 - Every result is cached by example, so Hypothesis's own re-runs (it replays the shrunk example
   before reporting it) cost nothing and cannot turn flaky.
-- After a failure is shrunk and replayed, the search goes on with that invariant left out, so one
-  run can find several different failures.
+- After a failure is shrunk and replayed, the search goes on with that invariant (and the others
+  its replays failed: one cause, several symptoms) left out, so one run finds several different
+  failures.
 - Budgets: ``budget_s`` of searching (then ``StopSearch``, a ``BaseException`` Hypothesis lets
   through); each failure then gets ``shrink_budget_s`` to shrink (two thirds for Hypothesis, after
   which untried candidates count as passing, so it settles on the smallest failure seen; the rest
-  for single deletions, ``_polish``), plus its replays (neither counts against the search); each run at most ``example_timeout_s``. Ctrl-C stops at once and the
-  smallest failure seen so far is reported.
+  for single deletions, ``_polish``), plus its replays (neither counts against the search); each
+  run at most ``example_timeout_s``. Ctrl-C stops at once and the smallest failure seen so far is
+  reported.
 - Hypothesis's example database (``database``) keeps failing examples, so the next run with the
   same client tries them first.
 """
@@ -87,6 +89,7 @@ class Found:
     detail: str
     example: Example
     replayed: list[bool] = field(default_factory=list)  # each replay failed the same invariant
+    also: list[str] = field(default_factory=list)  # the other invariants its replays failed: one symptom set
     timeline: Path | None = None
     report: Path | None = None
     command: str = ""
@@ -134,6 +137,8 @@ class Summary:
                 f"  FOUND {f.invariant} ({f.verdict}): {f.detail}",
                 f"    smallest example ({len(f.example.steps)} fault steps): {f.example.describe()}",
             ]
+            if f.also:
+                out.append(f"    it also fails: {', '.join(f.also)}")
             if f.timeline is not None:
                 out.append(f"    timeline: {f.timeline}")
             if f.report is not None:
@@ -149,6 +154,7 @@ class Summary:
                 "detail": f.detail,
                 "verdict": f.verdict,
                 "replayed": f.replayed,
+                "also": f.also,
                 "steps": len(f.example.steps),
                 "example": f.example.describe(),
                 "timeline": str(f.timeline or ""),
@@ -299,7 +305,9 @@ class Explorer:
                 self.summary.found.append(self._replay(found))
                 if self.config.max_found is not None and len(self.summary.found) >= self.config.max_found:
                     break
-                self._ignore.add(found.invariant)  # search on for a different failure
+                # Search on for a different failure: not this one, nor what else the same example fails
+                # (one cause shows as several invariants: a hub never resubscribed is also a stall).
+                self._ignore |= {found.invariant, *found.also}
                 self._shrink_deadline = None
                 self._failures.clear()
                 self._search_deadline += time.monotonic() - self._shrink_started  # not search time
@@ -365,7 +373,9 @@ class Explorer:
         self.progress(f"explore: replaying the smallest example {self.config.replays} times")
         for n in range(1, self.config.replays + 1):
             result = self._run(found.example, f"replay-{found.invariant}-{n}", keep=True)
-            found.replayed.append(found.invariant in [v.name for v in result.failed(self._ignore)])
+            failed = [v.name for v in result.failed(self._ignore)]
+            found.replayed.append(found.invariant in failed)
+            found.also += [name for name in failed if name != found.invariant and name not in found.also]
             found.report = result.directory
         return self._save(found)
 
@@ -376,6 +386,7 @@ class Explorer:
         body = found.example.to_json()
         body["explore"] |= {
             "fails": found.invariant,
+            "also": found.also,
             "detail": found.detail,
             "verdict": found.verdict,
             "baseline": sorted(self._ignore),
