@@ -39,8 +39,8 @@ def no_silent_loss(history: RunHistory, *, settle_s: float = 1.0) -> Verdict:
     the real Gateway sends no sequence numbers (the ``seq`` header is the simulator's own), so no
     such client can tell which of the messages sent in a connection's last ``IN_FLIGHT_S`` were
     lost. What it loses while it takes a dead link for a live one still counts. A client that
-    exposes ``seq`` gets the same allowance for what was in flight before the first message it ever
-    saw of a stream: no number tells it those existed."""
+    exposes ``seq`` is not held to what its first connections carried before the first message it
+    ever saw of a stream, if they died: no number tells it those existed."""
     end = _end(history) - settle_s
     sent = {
         (e["target"], e["key"], e["seq"])
@@ -90,10 +90,10 @@ def no_silent_loss(history: RunHistory, *, settle_s: float = 1.0) -> Verdict:
 def _before_first_in_flight(
     history: RunHistory, unseen: set[tuple[str, str, int]], until: float
 ) -> set[tuple[str, str, int]]:
-    """Of the unseen sequenced messages, those no client could know were lost: sent before the
-    first one it ever saw of that stream (a stream's ``seq`` runs across subscriptions, so the
-    first seen may be any number), in the last ``IN_FLIGHT_S`` before their connection closed. The
-    same allowance a counting client gets (``_distinct_sends``)."""
+    """Of the unseen sequenced messages, those no client could know were lost: sent on a
+    connection that then died, before the first message it ever saw of that stream (a stream's
+    ``seq`` runs across subscriptions, so the first one seen may carry any number). How soon the
+    client noticed the dead link is for the detection verdicts to judge."""
     first: dict[tuple[str, str], int] = {}
     for e in history.client:
         if e.get("seq") is not None and "target" in e:
@@ -106,7 +106,7 @@ def _before_first_in_flight(
         if message not in unseen or e["seq"] >= first.get((e["target"], e["key"]), -1):
             continue
         died = closed.get(e.get("connectionId", ""))
-        if died is not None and died < until and e["t"] >= died - IN_FLIGHT_S:
+        if died is not None and died < until:
             spared.add(message)
     return spared
 

@@ -124,9 +124,7 @@ def test_every_endpoint_it_calls_is_served(checked: dict[str, Any]) -> None:
     assert all(None not in s for s in statuses.values()), statuses
     refused = {p: s for p, s in statuses.items() if {404, 405} & set(s)}
     assert not refused, refused
-    failed = {
-        p: e["error"] for p, lines in calls.items() for e in lines if not e["ok"] and p not in REFUSED
-    }
+    failed = {p: e["error"] for p, lines in calls.items() for e in lines if not e["ok"] and p not in REFUSED}
     assert not failed, failed
 
 

@@ -31,6 +31,13 @@ PLANTS = {
     "stale-token": (2, 120.0, 240.0, NAMES),
     "throwing-callback": (3, 90.0, 60.0, NAMES),
 }
+# The invariants each bug shows as (its first failed one): a search that finds anything else did
+# not find the planted bug.
+SYMPTOMS = {
+    "forget-subscriptions": {"recovered", "no_silent_stall", "server_set_equals_intended"},
+    "stale-token": {"connected_at_end", "recovered"},
+    "throwing-callback": {"no_silent_stall", "no_silent_loss", "recovered"},
+}
 
 
 def planted(name: str) -> str:
@@ -54,6 +61,7 @@ def find_and_replay(name: str, toxiproxy: ToxiproxyServer, directory: Path) -> N
     print(f"{name}:\n{log}")  # the figures docs/explore.md quotes (pytest -s shows them)
     assert summary.found, f"{name} not found within {budget:g} s\n{log}"
     found = summary.found[0]
+    assert found.invariant in SYMPTOMS[name], log
     assert found.reliable, log
     assert len(found.example.steps) <= 2, log
     assert found.timeline is not None
