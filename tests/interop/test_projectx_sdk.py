@@ -6,53 +6,26 @@ events of a market order placed through the SDK's OrderManager.
 
 from __future__ import annotations
 
-import asyncio
-import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from harness.clients.envs import ensure
 from harness.clients.registry import CLIENTS
 from simulator import ServerConfig
 from simulator.projectx import GatewayConfig, build_gateway
 
+from .sdk_check import run_check
+
 pytestmark = pytest.mark.interop
-
-
-async def run_check(python: Path, script: Path, base: str, log: Path) -> list[dict[str, Any]]:
-    with log.open("wb") as stderr:
-        proc = await asyncio.create_subprocess_exec(
-            str(python),
-            str(script),
-            "--base",
-            base,
-            "--seconds",
-            "2",
-            stdout=asyncio.subprocess.PIPE,
-            stderr=stderr,
-            start_new_session=True,
-        )
-        try:
-            async with asyncio.timeout(120):
-                out, _ = await proc.communicate()
-        finally:
-            if proc.returncode is None:
-                proc.kill()
-                await proc.wait()
-    # The SDK logs JSON lines to stdout as well; ours are the ones with an "event".
-    lines = [json.loads(line) for line in out.splitlines() if line.startswith(b"{")]
-    return [line for line in lines if "event" in line]
 
 
 @pytest.mark.parametrize("name", ["project-x-py-3.3.0", "project-x-py-4.4.1"])
 async def test_sdk_runs_unchanged_against_the_simulator(name: str, tmp_path: Path) -> None:
     env = CLIENTS[name]
-    python = await asyncio.to_thread(ensure, env)
     gateway = build_gateway(ServerConfig(), GatewayConfig())
     async with gateway.server as server:
-        events = await run_check(python, env.driver_path, server.url, tmp_path / f"{name}.log")
+        # The SDK logs JSON lines to stdout as well; ours are the ones with an "event".
+        events = [e for e in await run_check(env, server.url, tmp_path / f"{name}.log") if "event" in e]
         requests = [r["requestLine"].split("?")[0] for r in server.request_log()]
     by_name = {e["event"]: e for e in events}
     log = (tmp_path / f"{name}.log").read_text()[-3000:]

@@ -9,16 +9,16 @@ reconnect of both hubs 5 s later.
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from harness.clients.envs import ensure
 from harness.clients.registry import CLIENTS
 from simulator import ServerConfig
 from simulator.projectx import GatewayConfig, build_gateway
+
+from .sdk_check import run_check
 
 pytestmark = pytest.mark.interop
 
@@ -47,31 +47,6 @@ ENDPOINTS = {
 REFUSED = {"/api/Auth/loginApp"}
 
 
-async def run_check(base: str, log: Path) -> list[dict[str, Any]]:
-    env = CLIENTS[NAME]
-    python = await asyncio.to_thread(ensure, env)
-    with log.open("wb") as stderr:
-        proc = await asyncio.create_subprocess_exec(
-            str(python),
-            str(env.driver_path),
-            "--base",
-            base,
-            "--seconds",
-            "2",
-            stdout=asyncio.subprocess.PIPE,
-            stderr=stderr,
-            start_new_session=True,
-        )
-        try:
-            async with asyncio.timeout(120):
-                out, _ = await proc.communicate()
-        finally:
-            if proc.returncode is None:
-                proc.kill()
-                await proc.wait()
-    return [json.loads(line) for line in out.splitlines() if line.startswith(b"{")]
-
-
 @pytest.fixture(scope="module")
 def checked(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """One run of the check, which every test below reads."""
@@ -82,7 +57,7 @@ def checked(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 async def check(log: Path) -> dict[str, Any]:
     gateway = build_gateway(ServerConfig(), GatewayConfig())
     async with gateway.server as server:
-        events = await run_check(server.url, log)
+        events = await run_check(CLIENTS[NAME], server.url, log)
         records = list(server.records.values())
         sent = [getattr(m, "target", None) for r in records for _, way, m in r.messages if way == "out"]
     return {"events": events, "sent": sent, "records": records}

@@ -6,17 +6,15 @@ through the SDK brings its order, fill, position and account events.
 
 from __future__ import annotations
 
-import asyncio
-import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from harness.clients.envs import ensure
 from harness.clients.registry import CLIENTS
 from simulator import ServerConfig
 from simulator.projectx import GatewayConfig, build_gateway
+
+from .sdk_check import run_check
 
 pytestmark = pytest.mark.interop
 
@@ -45,35 +43,11 @@ ENDPOINTS = {
 }
 
 
-async def run_check(python: Path, script: Path, base: str, log: Path) -> list[dict[str, Any]]:
-    with log.open("wb") as stderr:
-        proc = await asyncio.create_subprocess_exec(
-            str(python),
-            str(script),
-            "--base",
-            base,
-            "--seconds",
-            "2",
-            stdout=asyncio.subprocess.PIPE,
-            stderr=stderr,
-            start_new_session=True,
-        )
-        try:
-            async with asyncio.timeout(120):
-                out, _ = await proc.communicate()
-        finally:
-            if proc.returncode is None:
-                proc.kill()
-                await proc.wait()
-    return [json.loads(line) for line in out.splitlines() if line.startswith(b"{")]
-
-
 async def test_topstep_sdk_calls_every_endpoint_and_streams_against_the_simulator(tmp_path: Path) -> None:
     env = CLIENTS[NAME]
-    python = await asyncio.to_thread(ensure, env)
     gateway = build_gateway(ServerConfig(), GatewayConfig())
     async with gateway.server as server:
-        events = await run_check(python, env.driver_path, server.url, tmp_path / f"{NAME}.log")
+        events = await run_check(env, server.url, tmp_path / f"{NAME}.log")
         hub_records = [r for r in server.records.values() if r.hub in ("user", "market")]
     log = (tmp_path / f"{NAME}.log").read_text()[-3000:]
     by_name = {e["event"]: e for e in events}
