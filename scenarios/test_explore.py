@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from harness.explore import NAMES, Explorer, Settings, load, replay
-from harness.explore.search import shown, slug
+from harness.explore.result import shown, slug
 from harness.infra.toxiproxy import ToxiproxyServer
 
 pytestmark = pytest.mark.explore

@@ -27,7 +27,8 @@ from ..clients.registry import client_kind
 from ..errors import HarnessError
 from ..infra.toxiproxy import ToxiproxyServer
 from ..run.durations import duration
-from .search import Explorer, Settings, shown, slug
+from .result import shown, slug
+from .search import Explorer, Settings
 from .vocabulary import MOVES, NAMES, narrow
 
 ROOT = Path(__file__).resolve().parents[2]
