@@ -181,7 +181,8 @@ def trade(responses, client, account, contract, bars):
     call(responses, "/api/Position/partialCloseContract", client.positions.partial_close_contract,
          account, contract, 1)  # fmt: skip
     call(responses, "/api/Position/closeContract", client.positions.close_contract, account, contract)
-    price = round((bars[-1].close if bars else 20000.0) * 0.5, 2)  # far below the market: stays open
+    # Far below the market, so it stays open; whole points, so a multiple of any index tick (0.25).
+    price = float(int((bars[-1].close if bars else 20000.0) * 0.5))
     limit = call(responses, "/api/Order/place", client.orders.place, account, contract, OrderType.LIMIT,
                  OrderSide.BUY, 1, limit_price=price)  # fmt: skip
     call(responses, "/api/Order/modify", client.orders.modify, account, limit, limit_price=price - 1.0)
