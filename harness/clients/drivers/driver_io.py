@@ -3,6 +3,8 @@ drivers stay free of this project and run in any client's interpreter (they impo
 their own folder)."""
 
 import argparse
+import asyncio
+import inspect
 import json
 import sys
 import threading
@@ -68,3 +70,25 @@ class Behaviour:
             verb = "Subscribe" if self.calls % 2 else "Unsubscribe"
             return 0.0, (f"{verb}ContractTrades", [self.params["contract"]])
         return float(self.params.get("seconds", 0.0)) if self.does == "sleep" else 0.0, None
+
+
+def check_parser(seconds):
+    """The command line every SDK check (``*_check.py``) takes; a check adds its own flags."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--base", required=True, help="the simulator's base URL (REST)")
+    parser.add_argument("--symbol", default="MNQ")
+    parser.add_argument("--seconds", type=float, default=seconds, help="how long to stream")
+    parser.add_argument("--user", default="sim")
+    parser.add_argument("--api-key", default="sim-api-key-0001")
+    return parser
+
+
+def run_check(main, args):
+    """Run a check's ``main(args)`` (plain or async); an exception is reported as an event, then raised."""
+    try:
+        result = main(args)
+        if inspect.iscoroutine(result):
+            asyncio.run(result)
+    except Exception as exc:
+        emit("exception", type=type(exc).__name__, message=str(exc))
+        raise

@@ -6,16 +6,10 @@ through the SDK. Standard library + project_x_py only; run in the SDK's own venv
     python projectx_sdk_check.py --base http://127.0.0.1:PORT [--symbol MNQ] [--seconds 4]
 """
 
-import argparse
 import asyncio
-import json
-import sys
 import time
 
-
-def emit(event, **fields):
-    sys.stdout.write(json.dumps({"event": event, "t": time.time(), **fields}, default=repr) + "\n")
-    sys.stdout.flush()
+from driver_io import check_parser, emit, run_check  # beside this file
 
 
 async def main(args):
@@ -81,14 +75,5 @@ async def main(args):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--base", required=True)
-    parser.add_argument("--symbol", default="MNQ")
-    parser.add_argument("--seconds", type=float, default=4.0)
-    parser.add_argument("--user", default="sim")
-    parser.add_argument("--api-key", default="sim-api-key-0001")
-    try:
-        asyncio.run(main(parser.parse_args()))
-    except Exception as exc:
-        emit("exception", type=type(exc).__name__, message=str(exc))
-        raise
+    parser = check_parser(seconds=4.0)
+    run_check(main, parser.parse_args())

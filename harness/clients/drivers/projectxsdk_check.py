@@ -12,27 +12,21 @@ only from its hard-coded table).
     python projectxsdk_check.py --base http://127.0.0.1:PORT [--symbol MNQ] [--seconds 2]
 """
 
-import argparse
 import json
 import logging
 import os
-import shutil
-import sys
 import tempfile
 import threading
 import time
 import urllib.request
 from datetime import UTC, datetime, timedelta
 
+from driver_io import check_parser, emit, run_check  # beside this file
+
 # The SDK reuses a token cached under ~/.projectx_sdk by an earlier process (auth.py:76-84): a token
 # another simulator issued. A fresh HOME, before the import, makes this run log in.
 HOME = tempfile.mkdtemp(prefix="projectxsdk-check-")
 os.environ["HOME"] = HOME
-
-
-def emit(event, **fields):
-    sys.stdout.write(json.dumps({"event": event, "t": time.time(), **fields}, default=repr) + "\n")
-    sys.stdout.flush()
 
 
 class Responses(logging.Handler):
@@ -236,17 +230,6 @@ def _last(responses):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--base", required=True)
-    parser.add_argument("--symbol", default="MNQ")
-    parser.add_argument("--seconds", type=float, default=2.0)
+    parser = check_parser(seconds=2.0)
     parser.add_argument("--after-stop", type=float, default=6.5, help="how long to watch after stop()")
-    parser.add_argument("--user", default="sim")
-    parser.add_argument("--api-key", default="sim-api-key-0001")
-    try:
-        main(parser.parse_args())
-    except Exception as exc:
-        emit("exception", type=type(exc).__name__, message=str(exc))
-        raise
-    finally:
-        shutil.rmtree(HOME, ignore_errors=True)
+    run_check(main, parser.parse_args())

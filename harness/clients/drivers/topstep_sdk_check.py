@@ -13,17 +13,11 @@ httpx and topstep_sdk only; run in the SDK's own venv.
     python topstep_sdk_check.py --base http://127.0.0.1:PORT [--symbol MNQ] [--seconds 2]
 """
 
-import argparse
 import asyncio
-import json
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 
-
-def emit(event, **fields):
-    sys.stdout.write(json.dumps({"event": event, "t": time.time(), **fields}, default=repr) + "\n")
-    sys.stdout.flush()
+from driver_io import check_parser, emit, run_check  # beside this file
 
 
 class Calls:
@@ -195,14 +189,5 @@ async def main(args):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--base", required=True)
-    parser.add_argument("--symbol", default="MNQ")
-    parser.add_argument("--seconds", type=float, default=2.0)
-    parser.add_argument("--user", default="sim")
-    parser.add_argument("--api-key", default="sim-api-key-0001")
-    try:
-        asyncio.run(main(parser.parse_args()))
-    except Exception as exc:
-        emit("exception", type=type(exc).__name__, message=str(exc))
-        raise
+    parser = check_parser(seconds=2.0)
+    run_check(main, parser.parse_args())
