@@ -66,7 +66,7 @@ def no_silent_loss(history: RunHistory, *, settle_s: float = 1.0) -> Verdict:
         (e["counters"].get("quotes_coalesced", 0) for e in history.client_events("metrics")), default=0
     )
     missing: Counter[tuple[str, str]] = Counter(
-        (t, k) for t, k, s in sent - seen - covered - _before_first_in_flight(history, sent - seen, end)
+        (t, k) for t, k, s in sent - seen - covered - _unknowable_before_first_seq(history, sent - seen, end)
     )
     # A client that does not expose message headers (project-x-py, bare clients) reports events
     # without ``seq``: for its streams, count instead (received vs sent, duplicates included).
@@ -87,7 +87,7 @@ def no_silent_loss(history: RunHistory, *, settle_s: float = 1.0) -> Verdict:
     return Verdict("no_silent_loss", True, f"{len(sent)} sent; {len(sent - seen)} not seen, all reported")
 
 
-def _before_first_in_flight(
+def _unknowable_before_first_seq(
     history: RunHistory, unseen: set[tuple[str, str, int]], until: float
 ) -> set[tuple[str, str, int]]:
     """Of the unseen sequenced messages, those no client could know were lost: sent on a
