@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import random
 import time
+import warnings
 import zlib
 from argparse import ArgumentTypeError
 from collections import abc
@@ -132,9 +133,21 @@ def run_dir(request: pytest.FixtureRequest, base_seed: int) -> abc.Iterator[Path
 
 
 @pytest.fixture(scope="session")
-def toxiproxy_server(run_dir: Path) -> abc.Iterator[ToxiproxyServer]:
+def toxiproxy_process(run_dir: Path) -> abc.Iterator[ToxiproxyServer]:
     with ToxiproxyServer(log_path=run_dir / "toxiproxy.log") as server:
         yield server
+
+
+@pytest.fixture
+def toxiproxy_server(toxiproxy_process: ToxiproxyServer) -> ToxiproxyServer:
+    """The session's Toxiproxy, restarted first if a scenario before this one left it hung (it can
+    hang for good removing a toxic): one hang costs one scenario, not every one after it."""
+    if toxiproxy_process.revive():
+        warnings.warn(
+            f"Toxiproxy did not answer after the previous scenario: restarted ({toxiproxy_process.url})",
+            stacklevel=1,
+        )
+    return toxiproxy_process
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.errors import HarnessError
 from harness.explore import NAMES, Explorer, Settings, load, replay
 from harness.explore.result import shown, slug
 from harness.infra.toxiproxy import ToxiproxyServer
@@ -48,6 +49,8 @@ def test_explore(
             directory / "replay",
             option("--explore-example-timeout"),
         )
+        if result.harness_error is not None:  # no verdict on the client either way
+            raise HarnessError(f"the replay could not be judged: {result.harness_error}")
         failed = result.failed(baseline)
         progress(f"explore replay of {saved}: " + (", ".join(v.name for v in failed) or "nothing failed"))
         assert not failed, (
@@ -71,7 +74,7 @@ def test_explore(
     reports: Path = option("--chaos-reports")
     explorer = Explorer(
         config,
-        toxiproxy_server.url,
+        toxiproxy_server,
         directory,
         progress=progress,
         database=reports / "explore-db" / slug(client_name),

@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         with ToxiproxyServer(log_path=run_dir / "toxiproxy.log") as toxiproxy:
             explorer = Explorer(
                 config,
-                toxiproxy.url,
+                toxiproxy,
                 directory,
                 progress=lambda line: print(line, flush=True),
                 database=args.reports / "explore-db" / slug(args.client),

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from ..chaos import ACCOUNT, ChaosRun
 from ..clients.adapters import ClientAdapter
+from ..infra.toxiproxy import ToxiproxyHung
 from ..run import checks
 from ..run.verdicts import Verdict
 from .vocabulary import STREAMS, Example
@@ -38,6 +39,9 @@ class Probe:
     verdicts: tuple[Verdict, ...]
     took_s: float
     directory: Path
+    # Why the run could not be judged (Toxiproxy hung under it): no verdicts then, and it is no
+    # finding about the client.
+    harness_error: str | None = None
 
     def failed(self, ignore: abc.Collection[str] = ()) -> list[Verdict]:
         """The failed verdicts, in the invariant set's order, but those in ``ignore``."""
@@ -71,8 +75,23 @@ async def probe(
                 run.record(verdicts)
     except TimeoutError:
         verdicts = [Verdict("example_finished", False, f"the run did not finish within {timeout_s:g} s")]
+    except Exception as exc:  # only a hung Toxiproxy is kept: anything else is raised
+        hung = _hung(exc)
+        if hung is None:
+            raise
+        (directory / "timeline.json").write_text(_dumps(example))
+        return Probe((), time.monotonic() - started, directory, harness_error=str(hung))
     (directory / "timeline.json").write_text(_dumps(example))
     return Probe(tuple(verdicts), time.monotonic() - started, directory)
+
+
+def _hung(exc: BaseException) -> ToxiproxyHung | None:
+    """The ``ToxiproxyHung`` behind ``exc`` (itself, or in an exception group), if any."""
+    if isinstance(exc, ToxiproxyHung):
+        return exc
+    if isinstance(exc, BaseExceptionGroup):
+        return next((h for e in exc.exceptions if (h := _hung(e)) is not None), None)
+    return None
 
 
 def _dumps(example: Example) -> str:

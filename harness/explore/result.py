@@ -55,6 +55,7 @@ class Summary:
     baseline: dict[str, str] = field(default_factory=dict)  # invariant -> detail, failed with no fault
     found: list[Found] = field(default_factory=list)
     interrupted: bool = False
+    unjudged: int = 0  # runs the harness could not judge (Toxiproxy hung twice): left out
 
     @property
     def reliable(self) -> list[Found]:
@@ -64,7 +65,8 @@ class Summary:
     def lines(self) -> list[str]:
         out = [
             f"explore {self.client}: {self.examples} runs in {self.took_s:.0f} s, seed {self.seed}"
-            + (" (interrupted)" if self.interrupted else ""),
+            + (" (interrupted)" if self.interrupted else "")
+            + (f"; {self.unjudged} left out, not judged (Toxiproxy hung)" if self.unjudged else ""),
         ]
         for name, detail in self.baseline.items():
             out.append(f"  fails with no fault at all (left to the catalogue): {name}: {detail}")
@@ -110,6 +112,7 @@ class Summary:
             "baseline": self.baseline,
             "found": found,
             "interrupted": self.interrupted,
+            "unjudged": self.unjudged,
         }
 
 

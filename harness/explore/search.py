@@ -34,9 +34,11 @@ from collections import abc
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
+from hypothesis import HealthCheck, Phase, Verbosity, given, reject, seed, settings
 from hypothesis.database import DirectoryBasedExampleDatabase
 
+from ..errors import HarnessError
+from ..infra.toxiproxy import ToxiproxyServer
 from .probe import Probe, probe
 from .result import Found, Summary, replay_command
 from .vocabulary import NAMES, Example, examples
@@ -80,7 +82,7 @@ class Explorer:
     def __init__(
         self,
         config: Settings,
-        toxiproxy_url: str,
+        toxiproxy: ToxiproxyServer,
         directory: Path,
         *,
         progress: abc.Callable[[str], None] = print,
@@ -88,7 +90,7 @@ class Explorer:
         shown: abc.Callable[[Path], Path] = lambda p: p,
     ) -> None:
         self.config = config
-        self.toxiproxy_url = toxiproxy_url
+        self.toxiproxy = toxiproxy  # restarted when a run leaves it hung (``revive``)
         self.directory = directory
         self.progress = progress
         self.database = database
@@ -108,16 +110,30 @@ class Explorer:
         directory = self.directory / label
         if directory.exists():
             shutil.rmtree(directory)
-        result = asyncio.run(
-            probe(
-                example,
-                client=self.config.client,
-                toxiproxy_url=self.toxiproxy_url,
-                directory=directory,
-                replay_command=replay_command(self.config.client, self.shown(directory / "timeline.json")),
-                timeout_s=self.config.example_timeout_s,
+        for attempt in (1, 2):
+            result = asyncio.run(
+                probe(
+                    example,
+                    client=self.config.client,
+                    toxiproxy_url=self.toxiproxy.url,
+                    directory=directory,
+                    replay_command=replay_command(
+                        self.config.client, self.shown(directory / "timeline.json")
+                    ),
+                    timeout_s=self.config.example_timeout_s,
+                )
             )
-        )
+            if result.harness_error is None:
+                break
+            restarted = self.toxiproxy.revive()
+            self.progress(
+                f"explore {label}: not judged: {result.harness_error}"
+                + ("; Toxiproxy restarted" if restarted else "")
+                + ("; running it again" if attempt == 1 else "; left out")
+            )
+        if result.harness_error is not None:
+            self.summary.unjudged += 1
+            return result
         self.summary.examples += 1
         primary = result.primary(self._ignore)
         outcome = "pass" if primary is None else f"FAIL {primary}: {_detail(result, primary)}"
@@ -155,6 +171,8 @@ class Explorer:
     def _test(self, example: Example) -> None:
         """Hypothesis's test function: run (or recall) ``example``; raise its failure's class."""
         result = self._result(example)
+        if result is not None and result.harness_error is not None:
+            reject()  # the harness could not judge it: neither a pass nor a failure
         primary = None if result is None else result.primary(self._ignore)
         if result is None or primary is None:
             return
@@ -173,6 +191,8 @@ class Explorer:
         self._search_deadline = self._started + self.config.budget_s
         try:
             baseline = self._run(Example(self.config.seed, 1, (), ()), "baseline", keep=True)
+            if baseline.harness_error is not None:
+                raise HarnessError(f"the run with no fault could not be judged: {baseline.harness_error}")
             self.summary.baseline = {v.name: v.detail for v in baseline.failed()}
             self._ignore = set(self.summary.baseline)
             if "connected_at_end" in self._ignore or "example_finished" in self._ignore:
@@ -250,6 +270,8 @@ class Explorer:
         self.progress(f"explore: replaying the smallest example {self.config.replays} times")
         for n in range(1, self.config.replays + 1):
             result = self._run(found.example, f"replay-{found.invariant}-{n}", keep=True)
+            if result.harness_error is not None:  # not counted either way
+                continue
             failed = [v.name for v in result.failed(self._ignore)]
             found.replayed.append(found.invariant in failed)
             found.also += [name for name in failed if name != found.invariant and name not in found.also]

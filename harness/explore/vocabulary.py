@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from ..errors import HarnessError
 from ..faults import fault_named
-from ..run.timeline import Step, Timeline
+from ..run.timeline import Step, Timeline, crossing
 
 HUBS = ("market", "user", "both")  # simplest first: what Hypothesis shrinks towards
 CALLBACK_KINDS = ("quote", "trade", "order")
@@ -247,7 +247,9 @@ def _when(step: Step) -> tuple[float, str, str]:
 
 def _fit(example: Example) -> Example:
     """A churn action names a contract the example streams; a network fault is not applied to a
-    hub that already has the same one (the proxy holds one toxic of a name): such a step is dropped."""
+    hub that already has the same one (the proxy holds one toxic of a name), nor so that another
+    would be cleared in front of it while it holds the link's data (``timeline.crossing``: Toxiproxy
+    hangs): such a step is dropped."""
     actions = tuple(
         Action(a.at_s, a.do, a.stream, a.contract % example.contracts, a.duration_s) for a in example.actions
     )
@@ -259,6 +261,6 @@ def _fit(example: Example) -> Example:
             and kept.at_s <= step.at_s < kept.at_s + (kept.duration_s or float("inf"))
             for kept in steps
         )
-        if not (overlaps and MOVES[step.fault].network):
+        if not (overlaps and MOVES[step.fault].network) and crossing([*steps, step]) is None:
             steps.append(step)
     return Example(example.seed, example.contracts, example.callbacks, tuple(steps), actions)

@@ -20,6 +20,10 @@ class Bandwidth(NetworkFault):
     def check(self) -> None:
         positive(self, "kbps", zero=True)
 
+    @property
+    def holds_data(self) -> bool:  # no buffer: at any rate it holds what it has not yet passed on
+        return True
+
     async def apply(self, target: FaultTarget, hub: str) -> None:
         attributes = {"rate": self.params["kbps"]}
         await self.add_toxic(target, hub, "bandwidth", attributes)

@@ -60,6 +60,14 @@ class Fault:
     def check(self) -> None:
         """Raise ``FaultError`` for parameter values that make no sense."""
 
+    @property
+    def holds_data(self) -> bool:
+        """Whether, while applied, it stops reading the link's data (a ``bandwidth`` toxic at rate 0,
+        or slower than what is queued). Toxiproxy cannot remove a toxic that sits in front of such a
+        one: the removal waits for the held data for ever and takes the whole API with it
+        (``reference/toxiproxy.md`` 1.5, Toxiproxy #558). ``Timeline`` refuses that order."""
+        return False
+
     async def apply(self, target: FaultTarget, hub: str) -> None:
         raise NotImplementedError
 

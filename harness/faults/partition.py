@@ -25,6 +25,10 @@ class Partition(NetworkFault):
         if self.params["heal"] not in ("hold", "drop"):
             raise FaultError("partition: heal must be 'hold' (data delivered after) or 'drop'")
 
+    @property
+    def holds_data(self) -> bool:
+        return bool(self.params["heal"] == "hold")
+
     async def apply(self, target: FaultTarget, hub: str) -> None:
         if self.params["heal"] == "hold":
             await add_both(target, hub, "bandwidth", "partition", {"rate": 0})

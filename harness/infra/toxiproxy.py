@@ -18,6 +18,7 @@ here from ``TOXIPROXY_BIN``, ``toxiproxy-server`` on PATH, or ``.tools/bin/toxip
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import socket
@@ -35,6 +36,7 @@ from ..errors import HarnessError, ProcessError, SetupError
 from .processes import ManagedProcess
 
 ROOT = Path(__file__).resolve().parents[2]
+log = logging.getLogger(__name__)
 LOCAL_BINARY = ROOT / ".tools" / "bin" / "toxiproxy-server"
 VERSION = "2.12.0"
 FLUSH_DEADLINE_S = 5.0  # link.go: data held by a removed toxic is flushed with this write deadline
@@ -71,6 +73,14 @@ def find_binary() -> Path:
     )
 
 
+def _answers(url: str, timeout_s: float) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout_s) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -88,44 +98,72 @@ class ToxiproxyServer:
         self.ready_timeout_s = ready_timeout_s
         self.process: ManagedProcess | None = None
         self.url = os.environ.get("TOXIPROXY_URL", "").rstrip("/")
+        self.restarts = 0  # how many times ``revive`` found it hung
 
     def start(self) -> Self:
         if self.url:
             self._wait_ready(self.url)
             return self
-        binary = find_binary()
         for attempt in range(3):  # a free port can be taken between the probe and the bind
-            port = _free_port()
-            self.process = ManagedProcess(
-                [str(binary), "-host", "127.0.0.1", "-port", str(port)],
-                ready_pattern="Starting Toxiproxy HTTP server",
-                name="toxiproxy",
-                log_path=self.log_path,
-                env={**os.environ, "LOG_LEVEL": "info"},
-                ready_timeout_s=self.ready_timeout_s,
-                stop_timeout_s=5.0,
-            )
             try:
-                self.process.start()
-                self._wait_ready(f"http://127.0.0.1:{port}")
+                self._launch(_free_port())
             except (ProcessError, ToxiproxyHung):
-                self.process.stop()
                 if attempt == 2:
                     raise
                 continue
-            self.url = f"http://127.0.0.1:{port}"
             return self
         raise AssertionError("unreachable")
 
+    def _launch(self, port: int) -> None:
+        self.process = ManagedProcess(
+            [str(find_binary()), "-host", "127.0.0.1", "-port", str(port)],
+            ready_pattern="Starting Toxiproxy HTTP server",
+            name="toxiproxy",
+            log_path=self.log_path,
+            env={**os.environ, "LOG_LEVEL": "info"},
+            ready_timeout_s=self.ready_timeout_s,
+            stop_timeout_s=5.0,
+        )
+        try:
+            self.process.start()
+            self._wait_ready(f"http://127.0.0.1:{port}")
+        except (ProcessError, ToxiproxyHung):
+            self.process.stop()
+            self.process = None
+            raise
+        self.url = f"http://127.0.0.1:{port}"
+
+    def revive(self, probe_s: float = 3.0) -> bool:
+        """Restart the server if its API does not answer within ``probe_s``; True if it was.
+
+        Toxiproxy can hang for good removing a toxic (``reference/toxiproxy.md`` 1.5, #558), and
+        then every later call hangs too: a run that hit it must not poison the runs after it. The
+        new server listens on the same port when it can (URLs already handed out stay right), else
+        on a new one: read ``url`` again after this."""
+        if _answers(f"{self.url}/proxies", probe_s):
+            return False
+        if self.process is None:
+            raise ToxiproxyHung(
+                0,
+                f"{self.url} does not answer, and it was not started here (TOXIPROXY_URL): restart it",
+                "revive",
+            )
+        port = int(self.url.rsplit(":", 1)[1])
+        log.warning("toxiproxy at %s does not answer: restarting it", self.url)
+        self.process.stop()
+        self.restarts += 1
+        if self.log_path is not None and self.log_path.exists():  # kept: what it was doing when it hung
+            self.log_path.rename(self.log_path.with_suffix(f".hung-{self.restarts}.log"))
+        try:
+            self._launch(port)
+        except (ProcessError, ToxiproxyHung):  # the port was taken meanwhile
+            self.url = ""
+            self.start()
+        return True
+
     def _wait_ready(self, url: str) -> None:
         deadline = time.monotonic() + self.ready_timeout_s
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/version", timeout=1.0) as response:
-                    if response.status == 200:
-                        return
-            except (urllib.error.URLError, OSError):
-                pass
+        while not _answers(f"{url}/version", 1.0):
             if time.monotonic() > deadline:
                 raise ToxiproxyHung(
                     0, f"no answer from {url}/version within {self.ready_timeout_s} s", "start"

@@ -49,6 +49,15 @@ class Timeline:
                     f"bad event {step.on!r}: expected <hub>:<state>[#n], e.g. market:connected#2"
                 )
             fault_named(step.fault, step.params)  # FaultError (a ValueError): unknown, or bad parameters
+        stuck = crossing(self.steps)
+        if stuck is not None:
+            first, then = stuck
+            raise ValueError(
+                f"{first.fault} on {first.hub} at {first.at_s:g} s ends at "
+                f"{first.at_s + (first.duration_s or 0.0):g} s while {then.fault} (applied after it, at "
+                f"{then.at_s:g} s) still holds the link's data: Toxiproxy cannot remove a toxic in front "
+                f"of one that holds data (it hangs). End {first.fault} after {then.fault}, or start it later"
+            )
 
     def to_json(self) -> dict[str, Any]:
         return {"seed": self.seed, "steps": [asdict(s) for s in self.steps]}
@@ -67,6 +76,36 @@ class Timeline:
     @property
     def end_s(self) -> float:
         return max((s.at_s + (s.duration_s or 0.0) for s in self.steps), default=0.0)
+
+
+def crossing(steps: abc.Sequence[Step]) -> tuple[Step, Step] | None:
+    """The first two clock steps on a shared hub where a network fault is cleared while a network
+    fault applied after it still holds the link's data (``Fault.holds_data``), or None. Toxiproxy
+    chains a link's toxics in the order they were added; removing one waits until the next one takes
+    its data, which one that holds data never does. Nested faults (cleared in the reverse order)
+    and faults that do not meet are fine. Event steps (``on``) have no time to compare."""
+    order = {id(step): index for index, step in enumerate(steps)}
+    faults = {id(step): fault_named(step.fault, step.params) for step in steps}
+    network = [s for s in steps if s.on is None and faults[id(s)].layer == "network"]
+
+    def applied(step: Step) -> tuple[float, int]:
+        return (step.at_s, order[id(step)])
+
+    def cleared(step: Step) -> tuple[float, int]:
+        end = float("inf") if step.duration_s is None else step.at_s + step.duration_s
+        return (end, order[id(step)])
+
+    for first in network:
+        for then in network:
+            if (
+                faults[id(then)].holds_data
+                and set(first.hubs()) & set(then.hubs())
+                and applied(first) < applied(then)
+                and then.at_s < cleared(first)[0]  # at the same time, a clear goes before an apply
+                and cleared(first) < cleared(then)
+            ):
+                return first, then
+    return None
 
 
 class Player:

@@ -29,6 +29,9 @@ from .runner import SoakRun
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULTS = Thresholds()
+# The schedule's faults last up to 3 s; closer together, one would end while the next holds the link,
+# which Toxiproxy cannot do (``timeline.crossing``).
+MIN_FAULT_EVERY_S = 4.0
 
 
 def parser() -> argparse.ArgumentParser:
@@ -130,6 +133,11 @@ def main(argv: list[str] | None = None) -> int:
     config = config_from(args)
     if args.leak and args.client != "reference":
         parser().error("--leak makes the reference client leak: it needs --client reference")
+    if args.fault_every is not None and args.fault_every < MIN_FAULT_EVERY_S:
+        parser().error(
+            f"--fault-every {args.fault_every:g}s: at least {MIN_FAULT_EVERY_S:g}s, so that each fault"
+            " clears before the next (the longest lasts 3 s)"
+        )
     if args.window is not None and args.window >= config.duration_s:
         parser().error(f"--window {args.window:g}s must be shorter than --duration {config.duration_s:g}s")
     out = args.out or ROOT / "reports" / "soak" / f"{time.strftime('%Y%m%d-%H%M%S')}-{config.seed}"

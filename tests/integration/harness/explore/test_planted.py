@@ -56,7 +56,7 @@ def find_and_replay(name: str, toxiproxy: ToxiproxyServer, directory: Path) -> N
         planted(name), budget_s=budget, seed=seed, faults=faults, shrink_budget_s=shrink, max_found=1
     )
     lines: list[str] = []
-    summary = Explorer(config, toxiproxy.url, directory, progress=lines.append).run()
+    summary = Explorer(config, toxiproxy, directory, progress=lines.append).run()
     log = "\n".join([*lines, *summary.lines()])
     print(f"{name}:\n{log}")  # the figures docs/explore.md quotes (pytest -s shows them)
     assert summary.found, f"{name} not found within {budget:g} s\n{log}"

@@ -17,6 +17,7 @@ from harness.explore import Explorer, Settings, load, narrow
 from harness.explore import search as engine
 from harness.explore.probe import Probe
 from harness.explore.vocabulary import NAMES, Example, examples
+from harness.infra.toxiproxy import ToxiproxyServer
 from harness.run.verdicts import Verdict
 
 
@@ -47,7 +48,7 @@ def runs(monkeypatch: pytest.MonkeyPatch) -> list[Example]:
 def explorer(tmp_path: Path, **settings: Any) -> tuple[Explorer, list[str]]:
     lines: list[str] = []
     config = Settings("fake", **{"budget_s": 5.0, "seed": 1, "shrink_budget_s": 5.0, **settings})
-    return Explorer(config, "http://127.0.0.1:1", tmp_path, progress=lines.append), lines
+    return Explorer(config, ToxiproxyServer(), tmp_path, progress=lines.append), lines
 
 
 def test_a_failure_is_shrunk_to_the_smallest_example_failing_the_same_invariant(
@@ -112,3 +113,48 @@ def test_the_vocabulary_can_be_narrowed_and_refuses_unknown_names() -> None:
     draw()
     assert {s.fault for e in drawn for s in e.steps} == {"partition"}
     assert not any(e.actions for e in drawn)  # churn was not chosen
+
+
+def test_every_drawn_example_is_a_timeline_toxiproxy_can_play() -> None:
+    @given(examples(1, NAMES))
+    @settings(max_examples=300, database=None)
+    def draw(example: Example) -> None:
+        example.timeline()  # refuses a fault ending in front of one that holds data (Toxiproxy hangs)
+
+    draw()
+
+
+class HangsOnce(ToxiproxyServer):
+    def __init__(self) -> None:
+        super().__init__()
+        self.url = "http://127.0.0.1:1"
+
+    def revive(self, probe_s: float = 3.0) -> bool:
+        self.restarts += 1
+        return True
+
+
+def test_a_run_toxiproxy_hung_under_is_run_again_then_left_out_never_a_failure(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    tries: dict[str, int] = {}
+
+    async def fake(example: Example, *, directory: Path, **_: Any) -> Probe:
+        tries[directory.name] = tries.get(directory.name, 0) + 1
+        if any(s.fault == "partition" for s in example.steps):  # hangs, every time
+            return Probe((), 0.0, directory, harness_error="toxiproxy DELETE: no answer within 10 s")
+        if example.steps and tries[directory.name] == 1:  # hangs once, then runs
+            return Probe((), 0.0, directory, harness_error="toxiproxy DELETE: no answer within 10 s")
+        return Probe((Verdict("connected_at_end", not example.steps, "lost"),), 0.0, directory)
+
+    monkeypatch.setattr(engine, "probe", fake)
+    lines: list[str] = []
+    server = HangsOnce()
+    config = Settings("fake", budget_s=3.0, seed=1, shrink_budget_s=3.0, faults=("partition", "latency"))
+    summary = Explorer(config, server, tmp_path, progress=lines.append).run()
+    assert summary.unjudged > 0
+    assert server.restarts > summary.unjudged  # once-hung runs went on
+    assert all("partition" not in f.example.describe() for f in summary.found)
+    assert [f.invariant for f in summary.found][:1] == ["connected_at_end"]  # found by latency alone
+    assert any("not judged" in line and "running it again" in line for line in lines)
+    assert any(line.endswith("left out") for line in lines)

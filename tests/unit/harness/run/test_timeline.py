@@ -44,3 +44,48 @@ async def test_an_event_step_whose_event_never_comes_is_logged_untriggered_not_r
     await player.play(Timeline(1, [step]), event_timeout_s=0.05)
     [entry] = history.faults
     assert (entry["action"], entry["fault"], entry["on"]) == ("untriggered", "reset", "market:connected#2")
+
+
+HOLD = {"heal": "hold"}
+
+
+@pytest.mark.parametrize(
+    "steps",
+    [
+        # latency ends while a partition that came after it holds the hub's data
+        [Step(0.5, "latency", "market", 2.0, {"ms": 50}), Step(1.0, "partition", "market", 3.0, HOLD)],
+        # the same at the same start (the later step is applied second), and with a bandwidth limit
+        [Step(1.0, "reset", "user", 1.0), Step(1.0, "bandwidth", "both", 2.0)],
+        # never cleared: still holding when the first one ends
+        [Step(0.0, "half_open", "market", 1.0), Step(0.5, "partition", "both")],
+    ],
+)
+def test_a_fault_ending_in_front_of_one_that_holds_data_is_refused(steps: list[Step]) -> None:
+    with pytest.raises(ValueError, match="still holds the link's data"):
+        Timeline(1, steps)
+
+
+@pytest.mark.parametrize(
+    "steps",
+    [
+        # nested: the holding one comes off first
+        [Step(0.5, "latency", "market", 4.0, {"ms": 50}), Step(1.0, "partition", "market", 2.0, HOLD)],
+        # the holding one first: what is in front of it may come and go
+        [Step(0.5, "partition", "market", 3.0, HOLD), Step(1.0, "latency", "market", 0.5, {"ms": 50})],
+        # a dropping partition reads all it gets; other hubs; one after the other ends
+        [
+            Step(0.5, "latency", "market", 2.0, {"ms": 50}),
+            Step(1.0, "partition", "market", 3.0, {"heal": "drop"}),
+        ],
+        [Step(0.5, "latency", "market", 2.0, {"ms": 50}), Step(1.0, "partition", "user", 3.0, HOLD)],
+        [Step(0.5, "latency", "market", 0.5, {"ms": 50}), Step(1.0, "partition", "market", 3.0, HOLD)],
+        # server faults hold nothing in Toxiproxy; event steps have no time to compare
+        [Step(0.5, "expire_tokens", "user", 2.0), Step(1.0, "partition", "user", 3.0, HOLD)],
+        [
+            Step(0.5, "latency", "market", 2.0, {"ms": 50}),
+            Step(0.0, "bandwidth", "market", on="market:connected"),
+        ],
+    ],
+)
+def test_faults_toxiproxy_can_take_off_in_order_are_played(steps: list[Step]) -> None:
+    Timeline(1, steps)
