@@ -1,13 +1,7 @@
 """One example, run for real: the simulator, a Toxiproxy proxy per hub and the client under test
 (a ``ChaosRun``), the example's callbacks, subscriptions, faults and client actions, then the whole
-invariant set.
-
-The invariants hold for any timeline, so that a failure is the client's: every loss reported, no
-event twice, both hubs connected at the end and every loss recovered (within ``RECOVERY_S`` plus
-the client kind's fixed reconnect allowance, counted from the fault clearing), no stream silent on
-a hub the client calls connected, the server holding exactly the subscriptions the client
-intends, no duplicate subscribe on a connection, no task left over, a prompt close, the token in
-no URL and no log. Unknown verdicts (what the client cannot report) never count as failures.
+invariant set (``harness/chaos/session.py``: it holds for any timeline, so that a failure is the
+client's; unknown verdicts never count as failures).
 """
 
 from __future__ import annotations
@@ -19,17 +13,14 @@ from collections import abc
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..chaos import ACCOUNT, ChaosRun
+from ..chaos import ChaosRun
+from ..chaos.session import STREAMS, Bounds, end_session, judge, open_session
 from ..clients.adapters import ClientAdapter
 from ..infra.toxiproxy import ToxiproxyHung
-from ..run import checks
 from ..run.verdicts import Verdict
-from .vocabulary import STREAMS, Example
+from .vocabulary import Example
 
-RECOVERY_S = 6.0  # after a fault clears: the reference client is back in ~1-4 s (backoff max 1 s)
-STALL_WINDOW_S = 1.5  # the scaled market streams run at 5-20 events a second per contract
 SLEEP_S = 0.005  # a "sleep" callback's time per event: slow, not a stall (40+ events a second)
-TARGETS = {"quotes": "GatewayQuote", "trades": "GatewayTrade", "depth": "GatewayDepth"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,40 +90,13 @@ def _dumps(example: Example) -> str:
 
 
 async def _play(run: ChaosRun, example: Example) -> list[Verdict]:
-    client = await run.client()
-    for kind, does in example.callbacks:
-        await client.add_callback(kind, does, **({"seconds": SLEEP_S} if does == "sleep" else {}))
-    await client.connect()
-    await client.subscribe("user", ACCOUNT)
-    contracts = run.contracts[: example.contracts]
-    for contract in contracts:
-        for stream in STREAMS:
-            await client.subscribe(stream, contract)
-    await asyncio.gather(run.play(example.timeline()), _act(client, example, contracts))
-    streams = {TARGETS[s]: list(contracts) for s in STREAMS}
-    bound = RECOVERY_S + run.allowance_s
-    await _settle(run, client, streams, bound)
-    held = await run.server_subscriptions("market")
-    await run.finish(client, settle_s=1.0)
-    wanted = sorted([target, contract] for target, keys in streams.items() for contract in keys)
-    history = run.history
-    return [
-        checks.connected_at_end(history),
-        checks.recovered_within(history, bound, streams),
-        checks.no_silent_stall(history, streams, STALL_WINDOW_S),
-        checks.no_silent_loss(history),
-        checks.no_duplicate_delivery(history),
-        Verdict(
-            "server_set_equals_intended",
-            sorted(held) == wanted,
-            f"the market hub holds {len(held)} subscriptions, the client intends {len(wanted)}",
-        ),
-        checks.no_duplicate_subscriptions(history),
-        checks.tasks_bounded(history, 20, at_end=True),
-        checks.no_deadlock(history, 8.0),
-        checks.token_never_in_url(history),
-        checks.token_never_in_logs(history),
+    callbacks = [
+        (kind, does, {"seconds": SLEEP_S} if does == "sleep" else {}) for kind, does in example.callbacks
     ]
+    client, streams = await open_session(run, example.contracts, STREAMS, callbacks)
+    contracts = run.contracts[: example.contracts]
+    await asyncio.gather(run.play(example.timeline()), _act(client, example, contracts))
+    return judge(await end_session(run, client, streams, Bounds()))
 
 
 async def _act(client: ClientAdapter, example: Example, contracts: list[str]) -> None:
@@ -147,23 +111,3 @@ async def _act(client: ClientAdapter, example: Example, contracts: list[str]) ->
     await asyncio.gather(
         *(churn(a.at_s, a.stream, contracts[a.contract], a.duration_s) for a in example.actions)
     )
-
-
-async def _settle(
-    run: ChaosRun, client: ClientAdapter, streams: dict[str, list[str]], bound_s: float
-) -> None:
-    """Wait (at most ``bound_s``) until both hubs are connected and every stream delivered again
-    since the last fault cleared: a recovered client is judged at once, a stuck one after the bound."""
-    since = max((f["t"] for f in run.history.faults), default=time.time())
-    deadline = time.monotonic() + bound_s
-    while time.monotonic() < deadline:
-        if all(client.state(hub) == "connected" for hub in ("user", "market")) and all(
-            any(
-                e.get("target") == target and e.get("key") == key and e["t"] > since
-                for e in run.history.client
-            )
-            for target, keys in streams.items()
-            for key in keys
-        ):
-            return
-        await asyncio.sleep(0.1)

@@ -20,6 +20,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from ..chaos.session import STREAMS
 from ..errors import HarnessError
 from ..faults import fault_named
 from ..run.timeline import Step, Timeline, crossing
@@ -27,7 +28,7 @@ from ..run.timeline import Step, Timeline, crossing
 HUBS = ("market", "user", "both")  # simplest first: what Hypothesis shrinks towards
 CALLBACK_KINDS = ("quote", "trade", "order")
 CALLBACK_BEHAVIOURS = ("raise", "sleep")
-STREAMS = ("quotes", "trades", "depth")
+
 MAX_STEPS = 4
 MAX_ACTIONS = 2
 MAX_CONTRACTS = 2  # the scaled simulator lists MNQ and MES
