@@ -185,6 +185,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="replay X times faster than recorded (default 1: the original timing)",
     )
     stream.add_argument(
+        "--replay-start",
+        choices=("at-start", "on-request"),
+        default="at-start",
+        help="when the replay's clock starts: with the server (default), or on POST /_sim/replay/start "
+        "(a harness starts it once its client has subscribed, so recorded times line up with its faults)",
+    )
+    stream.add_argument(
         "--history-file",
         type=new_file,
         metavar="FILE",
@@ -261,6 +268,7 @@ def gateway_config_from_args(args: argparse.Namespace) -> GatewayConfig:
         record_path=args.record,
         replay_path=args.replay,
         replay_speed=args.replay_speed,
+        replay_on_request=args.replay_start == "on-request",
     )
 
 
@@ -302,6 +310,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if first.profile is not None:
         load_profile(parser, first.profile)
     args = parser.parse_args(argv)
+    if args.replay is None and args.replay_start != "at-start":
+        parser.error("--replay-start needs --replay")
     if args.replay is not None and args.record is not None:
         parser.error("--record and --replay cannot be combined (a replay is already a recording)")
     named = [key for key, _ in args.rates] + [c for b in args.burst for c in sorted(b.contracts or ())]

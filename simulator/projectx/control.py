@@ -49,6 +49,7 @@ class GatewayControl:
             web.delete("/_sim/market/bursts", self.clear_bursts),
             web.get("/_sim/streams", self.streams),
             web.get("/_sim/replay", self.replay),
+            web.post("/_sim/replay/start", self.start_replay),
             web.get("/_sim/limits", self.limits),
         ]
 
@@ -134,6 +135,15 @@ class GatewayControl:
                 "record": {"file": str(recorder.path), "events": recorder.events} if recorder else None,
             }
         )
+
+    async def start_replay(self, request: web.Request) -> web.Response:
+        replayer = self.gateway.replayer
+        if replayer is None:
+            raise fail(409, "no replay: the simulator runs without --replay")
+        if replayer.started:
+            raise fail(409, "the replay has started already (--replay-start on-request starts it once)")
+        replayer.start()
+        return reply({"replay": replayer.status()})
 
     async def limits(self, request: web.Request) -> web.Response:
         limits = self.gateway.limits

@@ -56,6 +56,7 @@ class GatewayConfig:
     record_path: Path | None = None  # append what the hubs publish (JSON lines)
     replay_path: Path | None = None  # stream this recording instead of generating the market
     replay_speed: float = 1.0
+    replay_on_request: bool = False  # the replay waits for POST /_sim/replay/start
 
 
 @dataclass(slots=True)
@@ -114,7 +115,7 @@ def build_gateway(
     if config.record_path is not None:
         _record(gateway, config.record_path)
     if config.replay_path is not None:
-        _replay(gateway, config.replay_path, config.replay_speed)
+        _replay(gateway, config.replay_path, config.replay_speed, config.replay_on_request)
     server.app.add_routes(GatewayControl(gateway).routes())
     return gateway
 
@@ -133,7 +134,7 @@ def _record(gateway: Gateway, path: Path) -> None:
     gateway.server.app.on_cleanup.append(stop)
 
 
-def _replay(gateway: Gateway, path: Path, speed: float) -> None:
+def _replay(gateway: Gateway, path: Path, speed: float, on_request: bool) -> None:
     book = ReplayBook()
     hubs = {"market": gateway.market_hub.replay_publish, "user": gateway.user_hub.replay_publish}
 
@@ -141,7 +142,7 @@ def _replay(gateway: Gateway, path: Path, speed: float) -> None:
         send = hubs.get(hub)
         return send is not None and send(target, key, arguments)
 
-    replayer = gateway.replayer = Replayer(path, speed, book, publish)
+    replayer = gateway.replayer = Replayer(path, speed, book, publish, on_request=on_request)
     gateway.market_hub.generate = False
     gateway.market_hub.snapshot_of = book.snapshot
     tasks: list[asyncio.Task[None]] = []

@@ -13,10 +13,12 @@ that point of the replay. Events are recorded whether or not anyone was subscrib
 has the whole stream.
 
 Replaying (``python -m simulator --replay FILE [--replay-speed X]``) sends each event at its
-original offset divided by X, through the same paths as generated ones: to the subscribers of its
-contract or account, with fresh ``seq``/``sentAt`` headers, into the send history. The market does
-not move on its own during a replay. Contracts must match (same ``--symbols`` and ``--months``,
-recorded in the same quarter); events of unknown contracts are skipped and counted.
+original offset divided by X (counted from the server's start, or with ``--replay-start
+on-request`` from ``POST /_sim/replay/start``), through the same paths as generated ones: to the
+subscribers of its contract or account, with fresh ``seq``/``sentAt`` headers, into the send
+history. The market does not move on its own during a replay. Contracts must match (same
+``--symbols`` and ``--months``, recorded in the same quarter); events of unknown contracts are
+skipped and counted.
 """
 
 from __future__ import annotations
@@ -99,8 +101,12 @@ Publish = abc.Callable[[str, str, str, list[Any]], bool]  # hub, target, key, ar
 
 
 class Replayer:
-    def __init__(self, path: Path, speed: float, book: ReplayBook, publish: Publish) -> None:
+    def __init__(
+        self, path: Path, speed: float, book: ReplayBook, publish: Publish, *, on_request: bool = False
+    ) -> None:
         self.path = path
+        self.on_request = on_request  # the clock starts on ``start()``, not with the server
+        self._go = asyncio.Event()
         self.speed = speed
         self.book = book
         self.publish = publish
@@ -117,12 +123,22 @@ class Replayer:
             "sent": self.sent,
             "skipped": self.skipped,
             "positionS": self.position_s,
+            "started": self.started,
             "done": self.done,
             "error": self.error,
         }
 
+    @property
+    def started(self) -> bool:
+        return self._go.is_set() or not self.on_request
+
+    def start(self) -> None:
+        self._go.set()
+
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
+        if self.on_request:
+            await self._go.wait()
         start = loop.time()
         try:
             with self.path.open("rb") as f:

@@ -173,3 +173,23 @@ async def test_validate_renews_the_callers_token_and_logout_revokes_it(http: aio
         assert (await post(http, gw, "Auth/logout", {}, token))[0] == 200
         assert (await post(http, gw, "Account/search", {}, token))[0] == 401
         assert (await post(http, gw, "Account/search", {}, renewed))[0] == 200
+
+
+async def test_a_replay_started_on_request_waits_for_it_and_starts_once(
+    tmp_path: Path, http: aiohttp.ClientSession
+) -> None:
+    path = tmp_path / "market.jsonl"
+    await record(path, 0.3)
+    gw = build_gateway(ServerConfig(), GatewayConfig(replay_path=path, replay_on_request=True))
+    async with gw.server:
+        assert gw.replayer is not None
+        replayer = gw.replayer
+        _, status = await control(http, gw, "GET", "replay")
+        assert (status["replay"]["started"], status["replay"]["sent"]) == (False, 0)
+        code, started = await control(http, gw, "POST", "replay/start")
+        assert (code, started["replay"]["started"]) == (200, True)
+        await until(lambda: replayer.done, within_s=10.0, what="replay finished")
+        assert replayer.sent > 0
+        code, again = await control(http, gw, "POST", "replay/start")
+        assert code == 409
+        assert "started already" in again["error"]
