@@ -22,6 +22,7 @@ import zlib
 from argparse import ArgumentTypeError
 from collections import abc
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,6 +30,10 @@ from harness.chaos import ChaosRun, replay_command
 from harness.clients.registry import KINDS, SOAKABLE, client_kind
 from harness.errors import HarnessError
 from harness.explore import NAMES, narrow
+from harness.incident.runner import chaos_run as incident_run
+from harness.incident.runner import replay_command as incident_replay_command
+from harness.incident.scenario import ScenarioFile, ScenarioFileError
+from harness.incident.scenario import load as load_scenario
 from harness.infra.toxiproxy import ToxiproxyServer
 from harness.run import matrix
 from harness.run.durations import duration
@@ -104,6 +109,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="explore: one run's bound (default 90s)",
     )
     group.addoption(
+        "--scenario-file",
+        type=Path,
+        action="append",
+        default=None,
+        metavar="PATH",
+        help="incidents: run this scenario file (repeatable) instead of scenarios/incidents/*.toml",
+    )
+    group.addoption(
         "--soak-duration",
         type=_duration,
         default=60.0,
@@ -158,6 +171,19 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "client_name" in metafunc.fixturenames:
         names = _clients(metafunc.config.getoption("--client"))
         metafunc.parametrize("client_name", names, ids=names)  # the name, however long (a cmd: line)
+    if "scenario_file" in metafunc.fixturenames:
+        files = _scenario_files(metafunc.config.getoption("--scenario-file"))
+        metafunc.parametrize("scenario_file", files, ids=[f.name for f in files])
+
+
+def _scenario_files(given: list[Path] | None) -> list[ScenarioFile]:
+    """The files named with --scenario-file, else every file of scenarios/incidents, each checked
+    whole: a bad one stops the run, naming its line and why."""
+    paths = given or sorted((ROOT / "scenarios" / "incidents").glob("*.toml"))
+    try:
+        return [load_scenario(path) for path in paths]
+    except ScenarioFileError as exc:
+        raise pytest.UsageError(f"--scenario-file: {exc}" if given else str(exc)) from None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -178,6 +204,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(
                 pytest.mark.timeout(budgets + 5 * config.getoption("--explore-example-timeout") + 60)
             )
+        scenario: ScenarioFile | None = _param(item, "scenario_file")
+        if scenario is not None:  # as long as the file says, plus start, settle and close
+            item.add_marker(pytest.mark.timeout(120 + scenario.length_s + scenario.timeline.end_s))
         claims = [c for c in _claims(item) if c.must_fail]
         if claims:
             reason = "; ".join(f"{c.id}: {c.mechanism}" for c in claims)
@@ -185,8 +214,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def _client(item: pytest.Item) -> str | None:
+    client: str | None = _param(item, "client_name")
+    return client
+
+
+def _param(item: pytest.Item, name: str) -> Any:
     callspec = getattr(item, "callspec", None)
-    return None if callspec is None else callspec.params.get("client_name")
+    return None if callspec is None else callspec.params.get(name)
 
 
 def _claims(item: pytest.Item) -> tuple[Claim, ...]:
@@ -240,6 +274,31 @@ async def chaos(
         replay=replay,
         replay_command=command,
         client=client_name,
+        claims=_claims(request.node),
+    ) as run:
+        request.node.stash[JUDGED] = lambda: run.judgement
+        request.node.stash[VERDICTS] = lambda: run.verdict_statuses
+        yield run
+
+
+@pytest.fixture
+async def incident(
+    request: pytest.FixtureRequest,
+    scenario_file: ScenarioFile,
+    run_dir: Path,
+    toxiproxy_server: ToxiproxyServer,
+    client_name: str,
+) -> abc.AsyncIterator[ChaosRun]:
+    """A scenario file's run (``scenarios/test_incidents.py``): its own seed, stream and timeline."""
+    directory = run_dir / request.node.name
+    command = incident_replay_command(scenario_file.path, client_name)
+    request.node.stash[SCENARIO] = (directory, command)
+    async with incident_run(
+        scenario_file,
+        directory,
+        toxiproxy_server.url,
+        client=client_name,
+        replay_command=command,
         claims=_claims(request.node),
     ) as run:
         request.node.stash[JUDGED] = lambda: run.judgement

@@ -87,19 +87,19 @@ BOUND_OF = {
 
 async def open_session(
     run: ChaosRun,
-    contracts: int,
+    contracts: int | abc.Sequence[str],
     streams: abc.Sequence[str] = STREAMS,
     callbacks: abc.Sequence[tuple[str, str, dict[str, Any]]] = (),
 ) -> tuple[ClientAdapter, dict[str, list[str]]]:
     """The client under test, its ``callbacks`` (kind, behaviour, parameters) added, connected,
-    subscribed to the user hub's account and to ``streams`` of the first ``contracts`` contracts;
-    and what it subscribed (target -> contracts)."""
+    subscribed to the user hub's account and to ``streams`` of the first ``contracts`` contracts
+    (or of those named); and what it subscribed (target -> contracts)."""
     client = await run.client()
     for kind, does, params in callbacks:
         await client.add_callback(kind, does, **params)
     await client.connect()
     await client.subscribe("user", ACCOUNT)
-    chosen = run.contracts[:contracts]
+    chosen = run.contracts[:contracts] if isinstance(contracts, int) else list(contracts)
     for contract in chosen:
         for stream in streams:
             await client.subscribe(stream, contract)

@@ -111,6 +111,11 @@ class SimulatorControl:
     async def clear_bursts(self) -> None:
         await self._call("DELETE", "market/bursts")
 
+    async def start_replay(self) -> dict[str, Any]:
+        """Start a ``--replay-start on-request`` replay's clock; its status."""
+        status: dict[str, Any] = (await self._call("POST", "replay/start"))["replay"]
+        return status
+
     # -- the send history ----------------------------------------------------------------------
 
     async def flush_history(self) -> str | None:

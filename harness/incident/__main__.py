@@ -1,0 +1,126 @@
+"""``python -m harness.incident``: turn a capture into a scenario file, check scenario files, and
+replay one against any client.
+
+    python -m harness.incident build incident.jsonl -o incident.toml
+    python -m harness.incident check scenarios/incidents/*.toml
+    python -m harness.incident replay incident.toml --client project-x-py-3.3.0
+
+``replay`` starts its own Toxiproxy (as the scenarios do), prints each verdict, the report's path
+and the line that replays it, and writes ``<reports>/<time>-incident/<name>-<client>/``. The same
+under pytest: ``pytest scenarios/test_incidents.py -m chaos --scenario-file FILE --client NAME``.
+
+Exit status: 0 every verdict passed (or is unknown), 1 an invariant failed, 2 bad flags or a bad
+file (the line and the reason), 3 the harness could not run (Toxiproxy missing, a port in use).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import time
+from pathlib import Path
+
+from ..clients.registry import client_kind
+from ..errors import HarnessError
+from ..infra.toxiproxy import ToxiproxyServer
+from ..run.verdicts import Verdict
+from .build import build
+from .runner import chaos_run, play, replay_command
+from .scenario import ScenarioFile, ScenarioFileError, load
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _client(name: str) -> str:
+    try:
+        client_kind(name)
+    except HarnessError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return name
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m harness.incident", description="Production incidents as scenario files."
+    )
+    commands = p.add_subparsers(dest="command", required=True, metavar="{build,check,replay}")
+    b = commands.add_parser("build", help="a capture (python -m harness.capture) -> a scenario file")
+    b.add_argument("capture", type=Path, help="the capture file (JSON lines)")
+    b.add_argument("-o", "--out", type=Path, required=True, help="the scenario file to write (.toml)")
+    b.add_argument("--title", help="the scenario's title (default: said from what the capture shows)")
+    b.add_argument("--force", action="store_true", help="overwrite OUT and its recording if they exist")
+    c = commands.add_parser("check", help="check scenario files: each one's first problem, with its line")
+    c.add_argument("files", type=Path, nargs="+")
+    r = commands.add_parser("replay", help="run a scenario file against a client")
+    r.add_argument("file", type=Path, help="the scenario file (.toml)")
+    r.add_argument("--client", type=_client, default="reference", metavar="NAME", help="default reference")
+    r.add_argument("--reports", type=Path, default=ROOT / "reports", metavar="DIR", help="default reports/")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        if args.command == "build":
+            return _build(args)
+        if args.command == "check":
+            return _check(args.files)
+        return _replay(load(args.file), args.client, args.reports)
+    except ScenarioFileError as exc:
+        print(f"incident: {exc}", file=sys.stderr)
+        return 2
+    except HarnessError as exc:
+        print(f"incident: {exc}", file=sys.stderr)
+        return 3
+
+
+def _build(args: argparse.Namespace) -> int:
+    made = build(args.capture, args.out, title=args.title, force=args.force)
+    print(f"incident: wrote {made.scenario} ({made.steps} fault steps)")
+    print(f"  and {made.recording} ({made.events} stream events)")
+    for line in made.notes:
+        print(f"  {line}")
+    print(f"replay it: {replay_command(made.scenario, 'reference')}")
+    return 0
+
+
+def _check(files: list[Path]) -> int:
+    bad = 0
+    for path in files:
+        try:
+            scenario = load(path)
+        except ScenarioFileError as exc:
+            print(f"{exc}", file=sys.stderr)
+            bad += 1
+            continue
+        print(f"{path}: ok: {scenario.title} ({len(scenario.timeline.steps)} steps)")
+    return 2 if bad else 0
+
+
+def _replay(scenario: ScenarioFile, client: str, reports: Path) -> int:
+    directory = reports / f"{time.strftime('%Y%m%d-%H%M%S')}-incident" / f"{scenario.name}-{client}"
+    directory.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(filename=directory / "incident.log", level=logging.INFO, force=True)
+    command = replay_command(scenario.path, client)
+    print(f"incident: {scenario.title}\n  {scenario.name} against {client}; runs in {directory}", flush=True)
+    with ToxiproxyServer(log_path=directory / "toxiproxy.log") as toxiproxy:
+        verdicts = asyncio.run(_run(scenario, client, toxiproxy.url, directory, command))
+    for verdict in verdicts:
+        print(f"  {verdict.status.upper():7} {verdict.name}: {verdict.detail}")
+    failed = [v.name for v in verdicts if v.failed]
+    print(f"  {'FAILED: ' + ', '.join(failed) if failed else 'passed'}")
+    print(f"report: {directory / 'index.html'}\nreplay: {command}")
+    return 1 if failed else 0
+
+
+async def _run(scenario: ScenarioFile, client: str, url: str, directory: Path, command: str) -> list[Verdict]:
+    async with chaos_run(scenario, directory, url, client=client, replay_command=command) as run:
+        verdicts = await play(scenario, run)
+        run.record(verdicts)
+    return verdicts
+
+
+if __name__ == "__main__":
+    sys.exit(main())
