@@ -85,6 +85,7 @@ class ChaosRun:
         self._adapters: list[ClientAdapter] = []
         self._samplers: list[asyncio.Task[None]] = []
         self._checked = False
+        self._via: str | None = None  # route_through
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -149,7 +150,15 @@ class ChaosRun:
         self._samplers.append(asyncio.create_task(self._sample(adapter)))
         return adapter
 
+    def route_through(self, url: str) -> None:
+        """Clients started after this dial ``url`` for REST and both hubs: a proxy in front of the
+        whole Gateway, as a capture (``python -m harness.capture``) is in production."""
+        self._via = url.rstrip("/")
+
     def _site(self) -> Site:
+        if self._via is not None:
+            hubs = {hub: f"{self._via}/hubs/{hub}" for hub in ("user", "market")}
+            return Site(self._via, hubs, self.history, self.directory, self.seed, len(self._adapters))
         return Site(
             self.simulator.url, self.proxy_urls, self.history, self.directory, self.seed, len(self._adapters)
         )

@@ -28,11 +28,15 @@ from typing import Any
 
 import orjson
 
+from simulator.projectx.catalog import PRODUCTS
+
 from ..chaos.session import BOUND_OF, INVARIANTS, STREAMS, TARGETS, Bounds
 from ..errors import HarnessError
+from ..infra.gateway import SCALED_FLAGS
 from ..run.timeline import Step, crossing
 from .scenario import BOUND_KEYS, ScenarioFileError, load
 
+SCALED_SYMBOLS = SCALED_FLAGS[SCALED_FLAGS.index("--symbols") + 1].split(",")  # what scenarios list
 USER_TARGETS = ("GatewayUserAccount", "GatewayUserOrder", "GatewayUserPosition", "GatewayUserTrade")
 SUBSCRIBE = {"SubscribeContractQuotes": "quotes", "SubscribeContractTrades": "trades",
              "SubscribeContractMarketDepth": "depth"}  # fmt: skip
@@ -104,6 +108,12 @@ def build(capture: Path, out: Path, *, title: str | None = None, force: bool = F
         steps.see(line, entry)
     kept = steps.done()
     contracts, streams = _subscriptions(entries)
+    symbols = sorted({c.split(".")[3] for c in contracts if c.count(".") == 4})
+    unknown = [s for s in symbols if s not in PRODUCTS]
+    if unknown:
+        steps.notes.append(
+            f"contracts of {', '.join(unknown)}: the simulator lists none, their events are skipped"
+        )
     header = entries[0][1]
     draft = _Draft(
         title=title or _title(kept),
@@ -116,6 +126,7 @@ def build(capture: Path, out: Path, *, title: str | None = None, force: bool = F
         contracts=contracts,
         streams=streams,
         length_s=max(0.0, max(e["t"] for _, e in entries) - ready),
+        symbols=[s for s in symbols if s in PRODUCTS],
     )
     _write_both(out, draft.toml(), recording, b"".join(orjson.dumps(e) + b"\n" for e in events))
     try:
@@ -277,6 +288,7 @@ class _Draft:
     contracts: list[str]
     streams: list[str]
     length_s: float
+    symbols: list[str]  # the products of the captured contracts, listed by the simulator too
 
     def toml(self) -> str:
         out = [
@@ -293,6 +305,8 @@ class _Draft:
             else "contracts = 1",
             f"streams = [{', '.join(_q(s) for s in self.streams or STREAMS)}]",
         ]
+        if self.symbols and set(self.symbols) != set(SCALED_SYMBOLS):  # the captured contracts listed
+            out.append(f'simulator = ["--symbols", {_q(",".join(self.symbols))}]')
         for s in self.steps:
             out += ["", "[[steps]]", f"at = {s.at:.3f}", f"fault = {_q(s.fault)}", f"hub = {_q(s.hub)}"]
             if s.duration is not None:

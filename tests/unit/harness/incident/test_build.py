@@ -120,3 +120,13 @@ def test_a_bad_capture_is_refused_with_its_line_and_nothing_is_written(
     with pytest.raises(CaptureError, match=reason):
         build(path, tmp_path / "incident.toml")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["incident.jsonl"]
+
+
+def test_the_captured_products_are_listed_by_the_replaying_simulator(tmp_path: Path) -> None:
+    gold = [
+        {**e, "arguments": ["CON.F.US.MGC.Z26"]} if e.get("target", "").startswith("Subscribe") else e
+        for e in SESSION
+    ]
+    scenario = load(build(capture(tmp_path, gold), tmp_path / "incident.toml").scenario)
+    assert scenario.contracts == ("CON.F.US.MGC.Z26",)
+    assert scenario.simulator[-2:] == ("--symbols", "MGC")
