@@ -1,6 +1,7 @@
 """``python -m harness.incident``: turn a capture into a scenario file, check scenario files, and
 replay one against any client.
 
+    python -m harness.incident example incident.jsonl --client reference   (an incident to try it on)
     python -m harness.incident build incident.jsonl -o incident.toml
     python -m harness.incident check scenarios/incidents/*.toml
     python -m harness.incident replay incident.toml --client project-x-py-3.3.0
@@ -22,11 +23,13 @@ import sys
 import time
 from pathlib import Path
 
+from ..chaos import ChaosRun
 from ..clients.registry import client_kind
 from ..errors import HarnessError
 from ..infra.toxiproxy import ToxiproxyServer
 from ..run.verdicts import Verdict
 from .build import build
+from .example import FAULTS, capture_session
 from .runner import chaos_run, play, replay_command
 from .scenario import ScenarioFile, ScenarioFileError, load
 
@@ -45,7 +48,14 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m harness.incident", description="Production incidents as scenario files."
     )
-    commands = p.add_subparsers(dest="command", required=True, metavar="{build,check,replay}")
+    commands = p.add_subparsers(dest="command", required=True, metavar="{example,build,check,replay}")
+    e = commands.add_parser(
+        "example",
+        help="capture an incident from the simulator: a client through the capture, faults out of band",
+    )
+    e.add_argument("out", type=Path, help="the capture file to write (JSON lines)")
+    e.add_argument("--client", type=_client, default="reference", metavar="NAME", help="default reference")
+    e.add_argument("--reports", type=Path, default=ROOT / "reports", metavar="DIR", help="default reports/")
     b = commands.add_parser("build", help="a capture (python -m harness.capture) -> a scenario file")
     b.add_argument("capture", type=Path, help="the capture file (JSON lines)")
     b.add_argument("-o", "--out", type=Path, required=True, help="the scenario file to write (.toml)")
@@ -63,6 +73,8 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
+        if args.command == "example":
+            return _example(args.out, args.client, args.reports)
         if args.command == "build":
             return _build(args)
         if args.command == "check":
@@ -74,6 +86,31 @@ def main(argv: list[str] | None = None) -> int:
     except HarnessError as exc:
         print(f"incident: {exc}", file=sys.stderr)
         return 3
+
+
+def _example(out: Path, client: str, reports: Path) -> int:
+    if out.exists():
+        raise HarnessError(f"{out} exists: the capture refuses to overwrite it; choose another name")
+    directory = reports / f"{time.strftime('%Y%m%d-%H%M%S')}-incident" / f"example-{client}"
+    directory.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(filename=directory / "incident.log", level=logging.INFO, force=True)
+    said = "; ".join(f"{s.at_s:g} s {s.fault} on {s.hub}" for s in FAULTS)
+    print(f"incident example: {client} through the capture for 8 s; out of band: {said}", flush=True)
+    with ToxiproxyServer(log_path=directory / "toxiproxy.log") as toxiproxy:
+        verdicts = asyncio.run(_captured(out.resolve(), client, toxiproxy.url, directory))
+    failed = [v.name for v in verdicts if v.failed]
+    print(f"  live, the client {'failed ' + ', '.join(failed) if failed else 'passed'}; report: {directory}")
+    print(
+        f"wrote {out}\nnext: .venv/bin/python -m harness.incident build {out} -o {out.with_suffix('.toml')}"
+    )
+    return 0
+
+
+async def _captured(out: Path, client: str, url: str, directory: Path) -> list[Verdict]:
+    async with ChaosRun("incident-example", 1, directory, url, client=client) as run:
+        verdicts = await capture_session(run, out)
+        run.record(verdicts)
+    return verdicts
 
 
 def _build(args: argparse.Namespace) -> int:
