@@ -16,12 +16,14 @@ reset). Secrets never reach the file, only fingerprints (``redaction``).
 """
 
 from .capture_file import VERSION, CaptureError, CaptureWriter, read_capture
+from .proxy import CaptureProxy
 from .records import RecordTap
 from .redaction import fingerprint, redact, token_sighting
 
 __all__ = [
     "VERSION",
     "CaptureError",
+    "CaptureProxy",
     "CaptureWriter",
     "RecordTap",
     "fingerprint",

@@ -47,6 +47,7 @@ from .redaction import might_hold_secret, redact, scrub
 Fields = dict[str, Any]
 NO_PROTOCOL = "no hub protocol: the client's handshake request named none this proxy decodes"
 FRAMING_LOST = "record boundaries lost after a framing error"
+MAX_RECORD_BYTES = 64 * 1024 * 1024  # a record still incomplete past this is a framing error
 
 
 def _headers(fields: Fields, headers: abc.Mapping[str, str]) -> Fields:
@@ -108,19 +109,26 @@ def unparsable(size: int, error: str) -> Fields:
 class _Direction:
     """One direction's bytes: the handshake record first, then hub records."""
 
-    __slots__ = ("_handshake", "_reader", "broken", "done_handshake")
+    __slots__ = ("_handshake", "_reader", "broken", "done_handshake", "max_record_bytes")
 
-    def __init__(self) -> None:
+    def __init__(self, max_record_bytes: int) -> None:
         self._handshake = b""
         self.done_handshake = False
         self._reader: TextRecordReader | BinaryRecordReader | None = None
         self.broken = False
+        self.max_record_bytes = max_record_bytes
 
     def split_handshake(self, data: bytes) -> tuple[bytes | None, bytes]:
-        """``(handshake record or None while incomplete, bytes after it)``."""
+        """``(handshake record or None while incomplete, bytes after it)``; ``ProtocolError``
+        when no separator came within ``max_record_bytes``."""
         buffer = self._handshake + data
         end = buffer.find(RECORD_SEPARATOR)
         if end < 0:
+            if len(buffer) > self.max_record_bytes:
+                self._handshake, self.done_handshake, self.broken = b"", True, True
+                raise ProtocolError(
+                    f"{FRAMING_LOST}: no handshake record within {self.max_record_bytes} bytes"
+                )
             self._handshake = buffer
             return None, b""
         self._handshake = b""
@@ -129,7 +137,7 @@ class _Direction:
 
     def records(self, protocol: HubProtocol, data: bytes) -> list[bytes]:
         if self._reader is None:
-            self._reader = protocol.new_reader()
+            self._reader = protocol.new_reader(self.max_record_bytes)
         return self._reader.feed(data)
 
 
@@ -138,11 +146,11 @@ class RecordTap:
     the order it flows, to ``client_data`` or ``server_data``; each returns the records it
     completed, as capture fields (``type``, ``bytes``, ...)."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_record_bytes: int = MAX_RECORD_BYTES) -> None:
         self.protocol: HubProtocol | None = None
         self.protocol_name: str | None = None
-        self._client = _Direction()
-        self._server = _Direction()
+        self._client = _Direction(max_record_bytes)
+        self._server = _Direction(max_record_bytes)
 
     def client_data(self, data: bytes) -> list[Fields]:
         return self._feed(self._client, data, self._handshake_request)
@@ -155,7 +163,10 @@ class RecordTap:
     ) -> list[Fields]:
         out: list[Fields] = []
         if not direction.done_handshake:
-            record, data = direction.split_handshake(data)
+            try:
+                record, data = direction.split_handshake(data)
+            except ProtocolError as exc:
+                return [unparsable(len(data), str(exc))]
             if record is None:
                 return out
             out.append(handshake(record))

@@ -157,3 +157,15 @@ def test_a_malformed_handshake_is_unparsable() -> None:
     [bad] = tap.client_data(b"hello\x1e")
     assert bad["type"] == "unparsable"
     assert bad["bytes"] == 6
+
+
+def test_a_record_that_never_ends_is_a_framing_error_not_a_memory_leak() -> None:
+    tap = RecordTap(max_record_bytes=100)
+    [handshake] = tap.client_data(b"{" + b" " * 200)
+    assert handshake["type"] == "unparsable"
+    assert "no handshake record within 100 bytes" in handshake["error"]
+    tap = opened()
+    tap.server_data(HandshakeResponse().encode())
+    assert tap.server_data(b'{"type":1,' + b" " * 50) == []
+    _, broken = RecordTap(max_record_bytes=10).client_data(HandshakeRequest("json", 1).encode() + b" " * 20)
+    assert broken["error"].startswith(FRAMING_LOST)
