@@ -41,7 +41,7 @@ _B64URL = "A-Za-z0-9_-"
 _JWT = re.compile(rf"(?<![{_B64URL}])eyJ[{_B64URL}]*\.[{_B64URL}]+\.[{_B64URL}]*")
 _WHOLE_JWT = re.compile(rf"eyJ[{_B64URL}]*\.[{_B64URL}]+\.[{_B64URL}]*")
 _QUERY_TOKEN = re.compile(r"(?i)(access_token=)([^&\s\"'<>#]+)")
-_MAYBE_SECRET = re.compile(rb"(?i)token|apikey|password|secret|eyj|\\u")
+_MAYBE_SECRET = (b"token", b"apikey", b"password", b"secret", b"eyj", b"\\u")  # looked for lowercased
 _JWT_BYTES = re.compile(rb"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 
 
@@ -64,7 +64,8 @@ def redacted(secret: Any) -> dict[str, str]:
 
 def might_hold_secret(raw: bytes) -> bool:
     """False only when ``raw`` (a JSON or MessagePack record) cannot hold a secret: skip the walk."""
-    return _MAYBE_SECRET.search(raw) is not None
+    lowered = raw.lower()  # a C loop and six substring scans: several times faster than one regex
+    return any(word in lowered for word in _MAYBE_SECRET)
 
 
 def scrub(text: str) -> str:
