@@ -6,7 +6,8 @@ connection, writes the ``end`` entry and exits 0.
 
 Exit codes: 2 for bad flags and for an ``--out`` that exists (without ``--force``) or cannot be
 created; 3 when the listen address cannot be bound (the file is not created); 1 when the capture
-ends on an unexpected error (its ``end`` entry says ``error: ...``).
+file cannot be written any more (a full disk): the capture stops, the file ending at the last whole
+line written, with no ``end`` entry.
 
 Durations are ``500ms``, ``5s``, ``2m``, ``1h`` or plain seconds. ``harness.run.durations`` has
 no milliseconds and sits above this part in the layers, hence this small parser of its own.
@@ -105,16 +106,20 @@ async def serve(args: argparse.Namespace) -> int:
         reason = os.strerror(exc.errno) if exc.errno else str(exc)
         print(f"error: cannot listen on {host}:{port}: {reason}", file=sys.stderr)
         return EXIT_LISTEN
-    print(f"capture listening on {proxy.url} -> {args.upstream}, writing {args.out}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, stop.set)  # before the ready line: a signal right after it counts
+    print(f"capture listening on {proxy.url} -> {args.upstream}, writing {args.out}", flush=True)
+    waits = [asyncio.create_task(stop.wait()), asyncio.create_task(proxy.failed.wait())]
     try:
-        await stop.wait()
-    except Exception as exc:
-        log.exception("capture failed")
-        await proxy.stop(f"error: {exc!r}")
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in waits:
+            task.cancel()
+    if not stop.is_set():
+        print(f"error: cannot write {args.out}: {proxy.writer.error}", file=sys.stderr)
+        await proxy.stop(f"error: cannot write {args.out}")
         return 1
     log.info("signal received: closing the capture")
     await proxy.stop("signal")

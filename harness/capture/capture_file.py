@@ -28,8 +28,10 @@ finished (``rest``, ``negotiate``, ``silence``, ``close``) carries the ``t`` of 
                (record|close|capture_end); written when it ends.
 ``close``      exactly one per opened connection: ``conn``, ``hub``, ``by``, ``how``, ``code``,
                ``error``, ``allow_reconnect`` (``bridge`` says how each is decided).
-``end``        last line: ``reason`` (``signal`` or ``error: ...``), ``connections`` (opened, i.e.
-               ``open`` entries with status 101), ``records``, ``rest``.
+``end``        last line: ``reason`` (``signal``, or ``error: ...`` when ``CaptureProxy`` was left on
+               an exception), ``connections`` (opened, i.e. ``open`` entries with status 101),
+               ``records``, ``rest``. Missing when the process was killed or the file could not be
+               written any more (a full disk: no line is written after the first failed write).
 
 ``token`` is ``{"where": "header"|"query"|"both"|null, "fp": "sha256:<12 hex>"|null}`` (plus
 ``query_fp`` when header and query carry different tokens). No secret is ever written
@@ -102,7 +104,14 @@ def dumps(entry: abc.Mapping[str, Any]) -> bytes:
 class CaptureWriter:
     """Appends entries to a new capture file and counts what ``end`` reports."""
 
-    def __init__(self, path: Path, *, force: bool = False, clock: abc.Callable[[], float]) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        force: bool = False,
+        clock: abc.Callable[[], float],
+        on_error: abc.Callable[[OSError], None] | None = None,
+    ) -> None:
         try:
             self._file: BinaryIO = path.open("wb" if force else "xb", buffering=0)
         except FileExistsError:
@@ -114,6 +123,8 @@ class CaptureWriter:
         self._t0 = clock()
         self.connections = self.records = self.rest = 0
         self.closed = False
+        self.error: OSError | None = None  # the first write that failed (a full disk): nothing after it
+        self._on_error = on_error
 
     def t(self, now: float | None = None) -> float:
         """Seconds since the capture started (``now`` from the same clock), rounded to 6 decimals."""
@@ -138,7 +149,7 @@ class CaptureWriter:
 
     def write_all(self, entries: abc.Iterable[abc.Mapping[str, Any]]) -> None:
         """Write ``entries`` with one system call (whole lines only)."""
-        if self.closed:
+        if self.closed or self.error is not None:
             return
         lines = []
         for entry in entries:
@@ -151,7 +162,13 @@ class CaptureWriter:
                 self.connections += 1
             lines.append(dumps(entry))
         if lines:
-            self._file.write(b"".join(lines))
+            try:
+                self._file.write(b"".join(lines))
+            except OSError as exc:
+                self.error = exc
+                log.error("cannot write %s: %s; the capture records nothing more", self.path, exc)
+                if self._on_error is not None:
+                    self._on_error(exc)
 
     def end(self, reason: str) -> None:
         """Write the ``end`` entry and close the file (once)."""

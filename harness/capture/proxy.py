@@ -168,6 +168,7 @@ class CaptureProxy:
         self._bridges: dict[HubBridge, asyncio.Event] = {}
         self._attempts = itertools.count(1)
         self._stopped = False
+        self.failed = asyncio.Event()  # the file can no longer be written: the capture is over
 
     @property
     def writer(self) -> CaptureWriter:
@@ -185,7 +186,9 @@ class CaptureProxy:
             site = web.TCPSite(self._runner, self.host, self.port)
             await site.start()
             self.host, self.port = self._runner.addresses[0][:2]
-            self._writer = CaptureWriter(self.out, force=self.force, clock=time.monotonic)
+            self._writer = CaptureWriter(
+                self.out, force=self.force, clock=time.monotonic, on_error=lambda _: self.failed.set()
+            )
         except BaseException:
             await self._runner.cleanup()
             raise

@@ -157,3 +157,10 @@ async def test_force_overwrites(tmp_path: Path) -> None:
         async with asyncio.timeout(15):
             assert await proc.wait() == 0
     assert [e["kind"] for e in read_capture(out)] == ["capture", "end"]
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full (every write: ENOSPC)")
+def test_a_file_that_cannot_be_written_stops_the_capture_with_1() -> None:
+    code, stderr = run("--upstream", "http://127.0.0.1:9", "--out", "/dev/full", "--force")
+    assert code == 1
+    assert "error: cannot write /dev/full: [Errno 28] No space left on device" in stderr

@@ -80,3 +80,16 @@ def test_the_reader_wants_a_version_1_header(tmp_path: Path) -> None:
     bad.write_text("")
     with pytest.raises(CaptureError, match="empty"):
         read_capture(bad)
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full (every write: ENOSPC)")
+def test_a_failed_write_stops_the_writing_and_is_reported_once() -> None:
+    errors: list[OSError] = []
+    ticks = itertools.count()
+    w = CaptureWriter(Path("/dev/full"), force=True, clock=lambda: next(ticks), on_error=errors.append)
+    w.header(upstream="u", listen="l", silence_s=1.0)
+    w.write({"kind": "rest", "t": 0.0})
+    w.end("signal")
+    assert len(errors) == 1
+    assert w.error is errors[0]
+    assert w.rest == 0  # nothing is attempted after the first failure
