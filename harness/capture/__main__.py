@@ -117,6 +117,7 @@ async def serve(args: argparse.Namespace) -> int:
     finally:
         for task in waits:
             task.cancel()
+        await asyncio.gather(*waits, return_exceptions=True)
     if not stop.is_set():
         print(f"error: cannot write {args.out}: {proxy.writer.error}", file=sys.stderr)
         await proxy.stop(f"error: cannot write {args.out}")

@@ -27,7 +27,9 @@ The transport can: asyncio calls ``connection_lost(None)`` after a FIN and
 exposes that as its ``closed`` future (reached through the response a ``TraceConfig`` hands over,
 ``upstream.UpgradeProbe``); downstream, the proxy's ``web.Server`` passes it to a watcher
 (``proxy.LossWatchingServer``). Both are resolved before aiohttp wakes the reader, so the pump
-that sees ``CLOSED`` reads the cause at once.
+that sees ``CLOSED`` reads the cause at once (a transport that gave no error within
+``LOSS_WAIT_S`` counts as an eof). Close codes a peer may report but never send (1005 no status,
+1006 abnormal, 1015 TLS) are mirrored as 1000; the entry keeps the code as it was reported.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from collections import abc
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 from aiohttp import ClientWebSocketResponse, WSMsgType, web
 
 from .capture_file import CaptureWriter
@@ -114,8 +117,8 @@ class Leg:
                 outcome = await asyncio.shield(self.lost)
         except TimeoutError:
             return "eof"
-        except Exception as exc:  # upstream: the protocol's closed future carries the error
-            return "reset" if exc.__cause__ is not None or isinstance(exc, OSError) else "eof"
+        except (aiohttp.ClientError, OSError):  # upstream: the protocol's closed future holds the error
+            return "reset"
         return "reset" if isinstance(outcome, BaseException) else "eof"
 
 

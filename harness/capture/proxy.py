@@ -226,9 +226,9 @@ class CaptureProxy:
         if (match := NEGOTIATE_PATH.fullmatch(request.path)) and request.method == "POST":
             return await self._negotiate(request, match.group(1).lower())
         match = HUB_PATH.fullmatch(request.path)
-        if match and request.headers.get("Upgrade", "").lower() == "websocket":
+        if match and web.WebSocketResponse().can_prepare(request).ok:  # a well-formed upgrade
             return await self._open(request, match.group(1).lower())
-        return await self._rest(request)
+        return await self._rest(request)  # a malformed one too: the upstream answers it
 
     async def _forward(self, request: web.BaseRequest) -> tuple[Exchange, bytes]:
         try:

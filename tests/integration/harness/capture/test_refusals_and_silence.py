@@ -89,3 +89,14 @@ async def test_a_silent_server_is_recorded_when_the_silence_ends(
     close = entries(capture, "close")[0]
     assert (close["by"], close["how"], close["code"]) == ("proxy", "websocket_close", 1001)
     assert (await client.until_closed()).data == 1001
+
+
+async def test_a_malformed_upgrade_is_forwarded_as_plain_http(
+    capture: CaptureProxy, http: aiohttp.ClientSession
+) -> None:
+    headers = {"Upgrade": "websocket", "Connection": "Upgrade"}  # no Sec-WebSocket-Key or version
+    async with http.get(f"{capture.url}/hubs/market", headers=headers) as r:
+        assert (r.status, await r.text()) == (400, "Connection ID required")
+    [rest] = entries(capture, "rest")
+    assert (rest["method"], rest["path"], rest["status"]) == ("GET", "/hubs/market", 400)
+    assert entries(capture, "open") == []
