@@ -2,16 +2,18 @@
 
 Every entry has ``kind`` and ``t``, seconds since the capture started on a monotonic clock,
 rounded to 6 decimals. Lines are in the order they were written; an entry written when something
-finished (``rest``, ``negotiate``, ``silence``, ``close``) carries the ``t`` of when it began, so
-``t`` is not monotonic down the file: sort by ``t`` for a timeline.
+finished carries the ``t`` of when it began (``rest`` and ``negotiate``: the request's arrival;
+``silence``: the last data before it; ``close``: when the first side ended), so ``t`` is not
+monotonic down the file: sort by ``t`` for a timeline.
 
 ``capture``    first line: ``version`` 1, ``t`` 0.0, ``started`` (UTC ISO 8601), ``upstream``,
                ``listen`` (``host:port``), ``silence_s``.
 ``rest``       one plain HTTP exchange (``/api/...`` and any path that is not a hub's): ``method``,
                ``path``, ``query`` (name -> value, a list when repeated), ``status``, ``took_ms``,
                ``request`` and ``response`` (the JSON body, null when empty, ``{"bytes": n}`` when
-               not JSON), ``token``; with ``error`` when the upstream could not be reached (then
-               ``status`` is the 502/504 the client got).
+               not JSON; gzip/deflate bodies are recorded decoded), ``token``; with ``error`` when
+               the exchange failed, ``status`` then being what the client got: 502 upstream not
+               reachable, 504 no answer in time, 408/413 the client's body late or too large.
 ``negotiate``  ``POST /hubs/{hub}/negotiate``: ``hub``, ``negotiate_version`` (the version in the
                server's reply; null when it gave none), ``status``, ``took_ms``, ``token``,
                ``id_fp`` (fingerprint of the reply's ``?id=`` value: connectionToken for v1,
@@ -22,7 +24,15 @@ finished (``rest``, ``negotiate``, ``silence``, ``close``) carries the ``t`` of 
                the upstream's refusal, or 502/504), ``token``, ``error``. A refused attempt has no
                further entries.
 ``record``     one SignalR record: ``conn``, ``hub``, ``from`` (client|server), ``type``, ``bytes``
-               and its fields (``records.message_fields``).
+               (on the wire, separator or VarInt prefix included) and the fields it has:
+               ``handshake_request`` (``protocol``, ``version``), ``handshake_response``
+               (``error``), ``invocation`` (``target``, ``arguments``, ``invocation_id``,
+               ``stream_ids``, ``headers``), ``stream_item`` (``invocation_id``, ``item``),
+               ``completion`` (``invocation_id``, ``result`` or ``error``), ``stream_invocation``,
+               ``cancel_invocation``, ``ping``, ``close`` (``error``, ``allow_reconnect``), ``ack``
+               and ``sequence`` (``sequence_id``), ``unparsable`` (``error``: the codec's reason,
+               ``unknown message type``, or bytes after a framing error). Optional fields are
+               present only when the record has them (``records.message_fields``).
 ``silence``    no data frame from the server for longer than ``silence_s``: ``conn``, ``hub``,
                ``from`` (server), ``t`` (when it began), ``lasted_s``, ``ended``
                (record|close|capture_end); written when it ends.
@@ -37,8 +47,9 @@ finished (``rest``, ``negotiate``, ``silence``, ``close``) carries the ``t`` of 
 ``query_fp`` when header and query carry different tokens). No secret is ever written
 (``redaction``); as a last net, a JWT found in a serialised line is replaced before the write.
 
-Writing: the file is opened unbuffered and each entry (or each frame's records) is one
-``write`` of whole lines, so a crash leaves only whole lines. Writes are synchronous on the
+Writing: the file is opened unbuffered and each entry (or each frame's records) goes out in one
+``write`` of whole lines, flushed as it is written (line buffering without the buffer), so a
+crash leaves only whole lines. Writes are synchronous on the
 event loop: a local file append is far cheaper than the socket work around it, and doing it in
 the proxy's own order keeps the file in the order things happened.
 """
