@@ -17,8 +17,9 @@ monotonic down the file: sort by ``t`` for a timeline.
 ``negotiate``  ``POST /hubs/{hub}/negotiate``: ``hub``, ``negotiate_version`` (the version in the
                server's reply; null when it gave none), ``status``, ``took_ms``, ``token``,
                ``id_fp`` (fingerprint of the reply's ``?id=`` value: connectionToken for v1,
-               connectionId for v0); ``error`` when the upstream could not be reached or the
-               reply was ``{"error": ...}``.
+               connectionId for v0); ``error`` as for ``rest`` (the exchange failed: 502/504);
+               ``reply_error`` when a 200 reply cannot be used: its ``{"error": ...}``, or why it
+               is not a negotiate reply.
 ``open``       one per WebSocket upgrade attempt: ``conn`` (``<hub>-<n>``, n counts attempts),
                ``hub``, ``id_fp`` (of the ``?id=``; null: negotiation skipped), ``status`` (101, or
                the upstream's refusal, or 502/504), ``token``, ``error``. A refused attempt has no

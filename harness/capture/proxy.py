@@ -117,9 +117,10 @@ def query_value(request: web.BaseRequest) -> dict[str, Any]:
 
 
 def negotiate_outcome(exchange: Exchange) -> tuple[int | None, str | None, str | None]:
-    """``(negotiate_version, id_fp, error)`` from a negotiate answer."""
+    """``(negotiate_version, id_fp, reply_error)`` from a negotiate answer: what its reply says, or
+    why it cannot be used (``{"error": ...}``, not JSON, not a negotiate reply)."""
     if exchange.error is not None or exchange.status != 200:
-        return None, None, exchange.error
+        return None, None, None
     data = decoded(exchange.body, exchange.headers)
     try:
         reply = parse_negotiate_response(orjson.loads(data or b""))
@@ -265,7 +266,7 @@ class CaptureProxy:
     async def _negotiate(self, request: web.BaseRequest, hub: str) -> web.StreamResponse:
         t = self.writer.t()
         exchange, _ = await self._forward(request)
-        version, id_fp, error = negotiate_outcome(exchange)
+        version, id_fp, reply_error = negotiate_outcome(exchange)
         entry: dict[str, Any] = {
             "kind": "negotiate",
             "t": t,
@@ -276,8 +277,10 @@ class CaptureProxy:
             "token": token_sighting(request.headers.get("Authorization"), request.query),
             "id_fp": id_fp,
         }
-        if error is not None:
-            entry["error"] = error
+        if exchange.error is not None:
+            entry["error"] = exchange.error  # as in rest and open: the upstream not reached
+        if reply_error is not None:
+            entry["reply_error"] = reply_error
         self.writer.write(entry)
         return reply(exchange)
 

@@ -170,3 +170,16 @@ async def test_requests_and_answers_pass_unchanged_but_for_the_host(
     assert echo["request"] == {"bytes": 8}
     assert echo["token"] == {"where": "header", "fp": fingerprint("opaque-token")}
     assert teapot["response"] == {"teapot": True}  # recorded decompressed, passed on as sent
+
+
+async def test_a_negotiate_error_reply_is_kept_apart_from_an_unreachable_upstream(
+    gateway: Gateway, capture: CaptureProxy, http: aiohttp.ClientSession
+) -> None:
+    token = await login(http, capture.url)
+    body = await negotiate(http, capture.url, "market", token, negotiateVersion="x")
+    assert body == {"error": "The client requested a non-integer protocol version."}
+    [negotiated] = entries(capture, "negotiate")
+    assert negotiated["status"] == 200
+    assert negotiated["negotiate_version"] is None
+    assert negotiated["reply_error"] == body["error"]
+    assert "error" not in negotiated
