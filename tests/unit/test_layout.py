@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 PACKAGES = {"signalr_protocol": 0, "simulator": 1, "client": 1, "harness": 2}
-PARTS = {"errors": 0, "infra": 1, "faults": 2, "run": 3, "clients": 4, "chaos": 5}
+PARTS = {"errors": 0, "infra": 1, "capture": 1, "faults": 2, "run": 3, "clients": 4, "chaos": 5}
 USERS = {"soak", "load", "explore", "incident", "demo"}
 USER_LAYER = 6
 
