@@ -141,6 +141,7 @@ class HubEndpoints:
                 self.server.config,
                 history=self.server.history,
                 faults=self.server.faults,
+                transport=request.transport,
             )
             await self.server.serve(session)
             return ws

@@ -64,6 +64,7 @@ class HubSession:
         *,
         history: SendHistory | None = None,
         faults: FaultSet | None = None,
+        transport: asyncio.Transport | None = None,
     ) -> None:
         self.hub = hub
         self.connection_id = connection_id
@@ -73,6 +74,9 @@ class HubSession:
         self.config = config
         self.items: dict[str, Any] = {}  # per-connection hub state (ASP.NET's Context.Items)
         self._ws = ws
+        # The TCP connection under the WebSocket, for aborts (the WebSocket's own get_extra_info
+        # cannot give the transport itself, only what the transport knows).
+        self._transport = transport
         self._loop = asyncio.get_running_loop()
         self.conn = Connection(
             Role.SERVER,
@@ -177,8 +181,8 @@ class HubSession:
         self._end("aborted by server")
 
     def _abort_transport(self, reset: bool) -> None:
-        transport = self._ws.get_extra_info("transport") if self._ws.prepared else None
-        if transport is None:
+        transport = self._transport if self._ws.prepared else None
+        if transport is None or transport.is_closing():
             return
         sock = transport.get_extra_info("socket")
         if reset and sock is not None:
