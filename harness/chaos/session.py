@@ -90,11 +90,12 @@ async def open_session(
     contracts: int | abc.Sequence[str],
     streams: abc.Sequence[str] = STREAMS,
     callbacks: abc.Sequence[tuple[str, str, dict[str, Any]]] = (),
+    client_config: abc.Mapping[str, Any] | None = None,
 ) -> tuple[ClientAdapter, dict[str, list[str]]]:
     """The client under test, its ``callbacks`` (kind, behaviour, parameters) added, connected,
     subscribed to the user hub's account and to ``streams`` of the first ``contracts`` contracts
     (or of those named); and what it subscribed (target -> contracts)."""
-    client = await run.client()
+    client = await run.client(**(client_config or {}))  # the reference client's ClientConfig fields
     for kind, does, params in callbacks:
         await client.add_callback(kind, does, **params)
     await client.connect()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from pathlib import Path
+from typing import Any
 
 from ..chaos import ChaosRun
 from ..chaos.session import Bounds, end_session, judge, open_session
@@ -52,7 +53,13 @@ class CaptureProcess(ManagedProcess):
 
 
 async def capture_session(
-    run: ChaosRun, out: Path, steps: tuple[Step, ...] = FAULTS, *, contracts: int = 1, length_s: float = 8.0
+    run: ChaosRun,
+    out: Path,
+    steps: tuple[Step, ...] = FAULTS,
+    *,
+    contracts: int = 1,
+    length_s: float = 8.0,
+    client_config: dict[str, Any] | None = None,
 ) -> list[Verdict]:
     """Run the standard session through a capture into ``out`` while ``steps`` (server faults only)
     happen; the session's verdicts, as the client showed them live."""
@@ -65,7 +72,7 @@ async def capture_session(
     await asyncio.to_thread(capture.start)
     try:
         run.route_through(capture.url)
-        client, streams = await open_session(run, contracts)
+        client, streams = await open_session(run, contracts, client_config=client_config)
         loop = asyncio.get_running_loop()
         started = loop.time()
         await run.play(Timeline(run.seed, list(steps)))
