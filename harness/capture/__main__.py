@@ -65,6 +65,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--upstream", type=upstream_url, required=True, help="the Gateway (or simulator) URL")
     parser.add_argument(
+        "--hubs-upstream",
+        type=upstream_url,
+        default=None,
+        metavar="URL",
+        help="where /hubs/* go, when the hubs are on another host (TopstepX: https://rtc.topstepx.com); "
+        "default --upstream",
+    )
+    parser.add_argument(
         "--listen",
         type=listen_address,
         default=("127.0.0.1", 0),
@@ -95,7 +103,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 async def serve(args: argparse.Namespace) -> int:
     host, port = args.listen
     proxy = CaptureProxy(
-        args.upstream, args.out, silence_s=args.silence, host=host, port=port, force=args.force
+        args.upstream,
+        args.out,
+        silence_s=args.silence,
+        host=host,
+        port=port,
+        force=args.force,
+        hubs_upstream=args.hubs_upstream,
     )
     try:
         await proxy.start()
@@ -111,6 +125,8 @@ async def serve(args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)  # before the ready line: a signal right after it counts
     print(f"capture listening on {proxy.url} -> {args.upstream}, writing {args.out}", flush=True)
+    if args.hubs_upstream:
+        print(f"capture: /hubs/* -> {args.hubs_upstream}", flush=True)
     waits = [asyncio.create_task(stop.wait()), asyncio.create_task(proxy.failed.wait())]
     try:
         await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)

@@ -7,7 +7,7 @@ finished carries the ``t`` of when it began (``rest`` and ``negotiate``: the req
 monotonic down the file: sort by ``t`` for a timeline.
 
 ``capture``    first line: ``version`` 1, ``t`` 0.0, ``started`` (UTC ISO 8601), ``upstream``,
-               ``listen`` (``host:port``), ``silence_s``.
+               ``hubs_upstream`` (where ``/hubs/*`` went), ``listen`` (``host:port``), ``silence_s``.
 ``rest``       one plain HTTP exchange (``/api/...`` and any path that is not a hub's): ``method``,
                ``path``, ``query`` (name -> value, a list when repeated), ``status``, ``took_ms``,
                ``request`` and ``response`` (the JSON body, null when empty, ``{"bytes": n}`` when
@@ -142,7 +142,9 @@ class CaptureWriter:
         """Seconds since the capture started (``now`` from the same clock), rounded to 6 decimals."""
         return round((self._clock() if now is None else now) - self._t0, 6)
 
-    def header(self, *, upstream: str, listen: str, silence_s: float) -> None:
+    def header(
+        self, *, upstream: str, listen: str, silence_s: float, hubs_upstream: str | None = None
+    ) -> None:
         started = datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
         self.write(
             {
@@ -151,6 +153,7 @@ class CaptureWriter:
                 "t": 0.0,
                 "started": started,
                 "upstream": upstream,
+                "hubs_upstream": hubs_upstream or upstream,
                 "listen": listen,
                 "silence_s": silence_s,
             }

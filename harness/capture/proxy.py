@@ -156,13 +156,18 @@ class CaptureProxy:
         host: str = "127.0.0.1",
         port: int = 0,
         force: bool = False,
+        hubs_upstream: str | None = None,
     ) -> None:
         self.upstream_url = upstream
+        # Where /hubs/* go when the Gateway serves its hubs from another host (TopstepX: the API at
+        # api.topstepx.com, the hubs at rtc.topstepx.com); by default the same upstream.
+        self.hubs_upstream_url = hubs_upstream or upstream
         self.out = out
         self.silence_s = silence_s
         self.host, self.port = host, port
         self.force = force
         self._upstream = Upstream(upstream)
+        self._hubs = Upstream(hubs_upstream) if hubs_upstream else self._upstream
         self._server = LossWatchingServer(self._handle, access_log=None)  # its lines carry query strings
         self._runner = web.ServerRunner(self._server, shutdown_timeout=SHUTDOWN_TIMEOUT_S)
         self._writer: CaptureWriter | None = None
@@ -194,8 +199,13 @@ class CaptureProxy:
             await self._runner.cleanup()
             raise
         await self._upstream.start()
+        if self._hubs is not self._upstream:
+            await self._hubs.start()
         self.writer.header(
-            upstream=self.upstream_url, listen=f"{self.host}:{self.port}", silence_s=self.silence_s
+            upstream=self.upstream_url,
+            hubs_upstream=self.hubs_upstream_url,
+            listen=f"{self.host}:{self.port}",
+            silence_s=self.silence_s,
         )
 
     async def stop(self, reason: str = "signal") -> None:
@@ -213,6 +223,8 @@ class CaptureProxy:
         if self._writer is not None:
             self._writer.end(reason)
         await self._upstream.close()
+        if self._hubs is not self._upstream:
+            await self._hubs.close()
 
     async def __aenter__(self) -> CaptureProxy:
         await self.start()
@@ -241,7 +253,8 @@ class CaptureProxy:
             return Exchange(408, 0.0, error=f"the request body did not arrive: {exc!r}"), b""
         if len(body) > MAX_BODY_BYTES:
             return Exchange(413, 0.0, error=f"request body over {MAX_BODY_BYTES} bytes"), b""
-        return await self._upstream.exchange(request.method, request.raw_path, request.headers, body), body
+        upstream = self._hubs if request.path.lower().startswith("/hubs/") else self._upstream
+        return await upstream.exchange(request.method, request.raw_path, request.headers, body), body
 
     async def _rest(self, request: web.BaseRequest) -> web.StreamResponse:
         t = self.writer.t()
@@ -297,7 +310,7 @@ class CaptureProxy:
         offered = [
             p.strip() for p in request.headers.get("Sec-WebSocket-Protocol", "").split(",") if p.strip()
         ]
-        upstream_ws, probe, error = await self._upstream.upgrade(request.raw_path, request.headers, offered)
+        upstream_ws, probe, error = await self._hubs.upgrade(request.raw_path, request.headers, offered)
         entry |= {
             "status": probe.status,
             "token": token_sighting(request.headers.get("Authorization"), request.query),

@@ -183,3 +183,22 @@ async def test_a_negotiate_error_reply_is_kept_apart_from_an_unreachable_upstrea
     assert negotiated["negotiate_version"] is None
     assert negotiated["reply_error"] == body["error"]
     assert "error" not in negotiated
+
+
+async def test_hubs_on_another_host_go_to_the_hubs_upstream(
+    gateway: Gateway, http: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    async with (
+        BareUpstream() as api,
+        CaptureProxy(api.url, tmp_path / "split.jsonl", hubs_upstream=gateway.server.url) as capture,
+    ):
+        async with http.get(f"{capture.url}/echo") as response:
+            assert response.status == 200  # REST: the API host answered
+        token = await login(http, gateway.server.url)  # the API host here knows no login
+        hub = await open_hub(http, capture.url, "market", token)  # negotiate and upgrade: the hubs' host
+        await hub.ws.close()
+        await entry(capture, "close", conn="market-1")
+    header = entries(capture, "capture")[0]
+    assert (header["upstream"], header["hubs_upstream"]) == (api.url, gateway.server.url)
+    assert [e["status"] for e in entries(capture, "negotiate")] == [200]
+    assert [e["status"] for e in entries(capture, "open")] == [101]
