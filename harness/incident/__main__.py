@@ -11,7 +11,8 @@ and the line that replays it, and writes ``<reports>/<time>-incident/<name>-<cli
 under pytest: ``pytest scenarios/test_incidents.py -m chaos --scenario-file FILE --client NAME``.
 
 Exit status: 0 every verdict passed (or is unknown), 1 an invariant failed, 2 bad flags or a bad
-file (the line and the reason), 3 the harness could not run (Toxiproxy missing, a port in use).
+file (the line and the reason; an output that exists), 3 the harness could not run (Toxiproxy
+missing, a port in use).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from ..clients.registry import client_kind
 from ..errors import HarnessError
 from ..infra.toxiproxy import ToxiproxyServer
 from ..run.verdicts import Verdict
-from .build import build
+from .build import CaptureError, build
 from .example import FAULTS, capture_session
 from .runner import chaos_run, play, replay_command
 from .scenario import ScenarioFile, ScenarioFileError, load
@@ -80,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "check":
             return _check(args.files)
         return _replay(load(args.file), args.client, args.reports)
-    except ScenarioFileError as exc:
+    except (ScenarioFileError, CaptureError) as exc:
         print(f"incident: {exc}", file=sys.stderr)
         return 2
     except HarnessError as exc:

@@ -43,7 +43,8 @@ SUBSCRIBE = {"SubscribeContractQuotes": "quotes", "SubscribeContractTrades": "tr
 
 
 class CaptureError(HarnessError):
-    """A capture file that cannot be read: ``path line N: reason``."""
+    """A capture that cannot be built: a line that is not a capture entry (``path line N: reason``),
+    or an output that exists or has no directory."""
 
 
 @dataclass(slots=True)
@@ -97,10 +98,10 @@ def build(capture: Path, out: Path, *, title: str | None = None, force: bool = F
     entries = read(capture)
     recording = out.with_name(f"{out.stem}.recording.jsonl")
     if not out.parent.is_dir():
-        raise HarnessError(f"{out.parent} is not a directory")
+        raise CaptureError(f"{out.parent} is not a directory")
     for path in (out, recording):
         if path.exists() and not force:
-            raise HarnessError(f"{path} exists: choose another -o, or --force")
+            raise CaptureError(f"{path} exists: choose another -o, or --force")
     ready = _ready(entries)
     events = _events(entries, ready)
     steps = _Steps(ready)

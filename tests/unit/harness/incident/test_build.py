@@ -10,7 +10,6 @@ from typing import Any
 import orjson
 import pytest
 
-from harness.errors import HarnessError
 from harness.incident.build import CaptureError, build
 from harness.incident.scenario import load
 
@@ -96,7 +95,7 @@ def test_a_step_before_the_client_subscribed_is_left_out_and_said(tmp_path: Path
 def test_what_exists_is_kept_unless_forced(tmp_path: Path) -> None:
     path = capture(tmp_path, SESSION)
     (tmp_path / "incident.toml").write_text("mine")
-    with pytest.raises(HarnessError, match="exists"):
+    with pytest.raises(CaptureError, match="exists"):
         build(path, tmp_path / "incident.toml")
     assert (tmp_path / "incident.toml").read_text() == "mine"
     assert not (tmp_path / "incident.recording.jsonl").exists()
