@@ -276,8 +276,7 @@ async def chaos(
         client=client_name,
         claims=_claims(request.node),
     ) as run:
-        request.node.stash[JUDGED] = lambda: run.judgement
-        request.node.stash[VERDICTS] = lambda: run.verdict_statuses
+        _judged_by(request.node, run)
         yield run
 
 
@@ -301,9 +300,14 @@ async def incident(
         replay_command=command,
         claims=_claims(request.node),
     ) as run:
-        request.node.stash[JUDGED] = lambda: run.judgement
-        request.node.stash[VERDICTS] = lambda: run.verdict_statuses
+        _judged_by(request.node, run)
         yield run
+
+
+def _judged_by(item: pytest.Item, run: ChaosRun) -> None:
+    """The matrix and pytest's summary read the run's judgement and verdicts from the item."""
+    item.stash[JUDGED] = lambda: run.judgement
+    item.stash[VERDICTS] = lambda: run.verdict_statuses
 
 
 SCENARIO = pytest.StashKey[tuple[Path, str]]()

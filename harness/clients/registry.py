@@ -11,6 +11,7 @@ Adding a client kind is one entry in ``KINDS`` (with its venv in ``envs.py`` whe
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import shlex
@@ -318,3 +319,12 @@ def client_kind(name: str) -> ClientKind:
             f"unknown client {name!r}: choose from {', '.join(KINDS)}, or cmd:COMMAND (your own driver)"
         )
     return kind
+
+
+def client_argument(name: str) -> str:
+    """``--client``'s argparse type: the name, once it names a kind (a usage error otherwise)."""
+    try:
+        client_kind(name)
+    except HarnessError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return name

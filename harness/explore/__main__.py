@@ -23,7 +23,7 @@ import sys
 import time
 from pathlib import Path
 
-from ..clients.registry import client_kind
+from ..clients.registry import client_argument
 from ..errors import HarnessError
 from ..infra.toxiproxy import ToxiproxyServer
 from ..run.durations import duration
@@ -32,14 +32,6 @@ from .search import Explorer, Settings
 from .vocabulary import MOVES, NAMES, narrow
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _client(name: str) -> str:
-    try:
-        client_kind(name)
-    except HarnessError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    return name
 
 
 def _faults(text: str) -> tuple[str, ...]:
@@ -64,7 +56,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--client",
         metavar="NAME",
-        type=_client,
+        type=client_argument,
         default="reference",
         help="the client under test (default reference)",
     )

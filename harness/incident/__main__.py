@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 from ..chaos import ChaosRun
-from ..clients.registry import client_kind
+from ..clients.registry import client_argument
 from ..errors import HarnessError
 from ..infra.toxiproxy import ToxiproxyServer
 from ..run.verdicts import Verdict
@@ -35,14 +35,6 @@ from .runner import chaos_run, play, replay_command
 from .scenario import ScenarioFile, ScenarioFileError, load
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _client(name: str) -> str:
-    try:
-        client_kind(name)
-    except HarnessError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    return name
 
 
 def parser() -> argparse.ArgumentParser:
@@ -55,7 +47,9 @@ def parser() -> argparse.ArgumentParser:
         help="capture an incident from the simulator: a client through the capture, faults out of band",
     )
     e.add_argument("out", type=Path, help="the capture file to write (JSON lines)")
-    e.add_argument("--client", type=_client, default="reference", metavar="NAME", help="default reference")
+    e.add_argument(
+        "--client", type=client_argument, default="reference", metavar="NAME", help="default reference"
+    )
     e.add_argument("--reports", type=Path, default=ROOT / "reports", metavar="DIR", help="default reports/")
     b = commands.add_parser("build", help="a capture (python -m harness.capture) -> a scenario file")
     b.add_argument("capture", type=Path, help="the capture file (JSON lines)")
@@ -66,7 +60,9 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("files", type=Path, nargs="+")
     r = commands.add_parser("replay", help="run a scenario file against a client")
     r.add_argument("file", type=Path, help="the scenario file (.toml)")
-    r.add_argument("--client", type=_client, default="reference", metavar="NAME", help="default reference")
+    r.add_argument(
+        "--client", type=client_argument, default="reference", metavar="NAME", help="default reference"
+    )
     r.add_argument("--reports", type=Path, default=ROOT / "reports", metavar="DIR", help="default reports/")
     return p
 
