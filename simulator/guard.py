@@ -80,6 +80,25 @@ def control_guard(control_token: str | None, bound_host: str) -> Middleware:
                 raise fail(403, f"Host {request.host[:100]} refused: use an IP address or localhost")
         if request.can_read_body and request.content_type != "application/json":  # absent: octet-stream
             raise fail(415, "the control API reads application/json bodies only")
-        return await handler(request)
+        try:
+            return await handler(request)
+        except web.HTTPException as exc:  # aiohttp's own (no route, wrong method, body too large): JSON too
+            if exc.status < 400 or exc.content_type == "application/json":
+                raise
+            return _as_json(request, exc)
 
     return guard
+
+
+def _as_json(request: web.Request, exc: web.HTTPException) -> web.Response:
+    """aiohttp's text answer as the control API answers: ``{"error": ...}``, the status (and a
+    405's ``Allow``) kept."""
+    headers = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
+    if isinstance(exc, web.HTTPMethodNotAllowed):
+        takes = ", ".join(sorted(exc.allowed_methods))
+        message = f"{request.method} {request.path}: method not allowed; this endpoint takes {takes}"
+    elif exc.status == 404:
+        message = f"no control endpoint {request.method} {request.path} (the README's Control API lists them)"
+    else:
+        message = (exc.text or exc.reason).removeprefix(f"{exc.status}: ")
+    return web.json_response({"error": message}, status=exc.status, headers=headers)

@@ -145,8 +145,18 @@ class FaultSet:
         return bool(self.active)
 
 
+# Faults of the link, not the server: the harness makes them with Toxiproxy in front of a hub.
+NETWORK_FAULTS = ("bandwidth", "cut_after", "half_open", "latency", "partition", "refuse", "reset", "slicer")
+
+
 def make_fault(name: str, params: abc.Mapping[str, Any]) -> ServerFault:
     cls = REGISTRY.get(name)
     if cls is None:
-        raise FaultError(f"unknown fault {name!r}: choose from {sorted(REGISTRY)}")
+        if name in NETWORK_FAULTS:
+            raise FaultError(
+                f"{name!r} is a network fault: the harness makes it with Toxiproxy between the client and "
+                f"this server (a timeline step, or python -m harness.explore), not the simulator. "
+                f"The simulator's own faults: {', '.join(sorted(REGISTRY))}"
+            )
+        raise FaultError(f"unknown fault {name!r}: choose from {', '.join(sorted(REGISTRY))}")
     return cls(**params)

@@ -46,6 +46,7 @@ async def echo(client: RawHubClient, value: str = "hi") -> Completion:
     ("body", "status", "complaint"),
     [
         ({"fault": "earthquake"}, 400, "unknown fault"),
+        ({"fault": "partition"}, 400, "'partition' is a network fault: the harness makes it with Toxiproxy"),
         ({"fault": "negotiate_status", "params": {"status": 200}}, 400, "400-599"),
         ({"fault": "negotiate_status", "params": {"code": 500}}, 400, "unknown parameter"),
         ({"fault": "slow_negotiate", "params": {"delay_s": "long"}}, 400, "wrong type"),
@@ -199,3 +200,29 @@ async def test_bad_bytes_malformed_unknown_and_huge(
     closed = await tolerant.next_event()
     assert isinstance(closed, Closed)
     assert closed.reason is CloseReason.PROTOCOL_ERROR
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status", "complaint"),
+    [
+        ("GET", "/_sim/nope", None, 404, "no control endpoint GET /_sim/nope"),
+        (
+            "DELETE",
+            "/_sim/connections",
+            None,
+            405,
+            "DELETE /_sim/connections: method not allowed; this endpoint takes GET",
+        ),
+        ("POST", "/_sim/faults", b'{"fault": "' + b"x" * (3 << 20) + b'"}', 413, "Maximum request body size"),
+    ],
+)
+async def test_the_control_api_answers_its_http_errors_in_json_too(
+    sim: SimulatorServer, http: aiohttp.ClientSession, method: str, path: str, body: bytes | None, status: int,
+    complaint: str,
+) -> None:  # fmt: skip
+    headers = {"Content-Type": "application/json"} if body else {}
+    async with http.request(method, f"{sim.url}{path}", data=body, headers=headers) as r:
+        assert (r.status, r.content_type) == (status, "application/json")
+        assert complaint in (await r.json())["error"]
+        if status == 405:
+            assert "GET" in r.headers["Allow"]

@@ -56,3 +56,10 @@ def test_defaults_are_filled_in_as_the_fault_declares_them() -> None:
     assert fault_named("partition").params == {"heal": "hold"}
     assert fault_named("server_close", {"error": "bye"}).params == {"error": "bye", "allow_reconnect": True}
     assert fault_named("server:split_frames", {"size": 3}).params["size"] == 3
+
+
+def test_the_simulator_knows_the_network_faults_by_name_to_say_where_they_are_made() -> None:
+    from harness.faults import REGISTRY
+    from simulator.faults.base import NETWORK_FAULTS
+
+    assert set(NETWORK_FAULTS) == {name for name, fault in REGISTRY.items() if fault.layer == "network"}
