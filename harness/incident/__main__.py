@@ -114,6 +114,8 @@ def _build(args: argparse.Namespace) -> int:
     made = build(args.capture, args.out, title=args.title, force=args.force)
     print(f"incident: wrote {made.scenario} ({made.steps} fault steps)")
     print(f"  and {made.recording} ({made.events} stream events)")
+    if made.stream == "generated":
+        print("  the scenario streams generated data at the captured rates (the recording stops short)")
     for line in made.notes:
         print(f"  {line}")
     print(f"replay it: {replay_command(made.scenario, 'reference')}")

@@ -20,6 +20,7 @@ written whole or not at all.
 
 from __future__ import annotations
 
+import itertools
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -54,6 +55,7 @@ class Built:
     steps: int
     events: int
     notes: list[str] = field(default_factory=list)  # what was left out, and why
+    stream: str = "recording"  # or "generated": the recording stops short (``_starved``)
 
 
 @dataclass(slots=True)
@@ -115,6 +117,15 @@ def build(capture: Path, out: Path, *, title: str | None = None, force: bool = F
         steps.notes.append(
             f"contracts of {', '.join(unknown)}: the simulator lists none, their events are skipped"
         )
+    length_s = max(0.0, max(e["t"] for _, e in entries) - ready)
+    starved = _starved(events, length_s)
+    rates = _rates(events) if starved else None
+    if starved:
+        steps.notes.append(
+            f"the recording stops short ({'; '.join(starved)}): it holds only what this client received, "
+            f"so a client that asks again would get nothing. The scenario streams generated data at the "
+            f"captured rates instead; the recording is kept beside it"
+        )
     header = entries[0][1]
     draft = _Draft(
         title=title or _title(kept),
@@ -126,8 +137,9 @@ def build(capture: Path, out: Path, *, title: str | None = None, force: bool = F
         recording=recording.name,
         contracts=contracts,
         streams=streams,
-        length_s=max(0.0, max(e["t"] for _, e in entries) - ready),
+        length_s=length_s,
         symbols=[s for s in symbols if s in PRODUCTS],
+        rates=rates,
     )
     _write_both(out, draft.toml(), recording, b"".join(orjson.dumps(e) + b"\n" for e in events))
     try:
@@ -136,7 +148,40 @@ def build(capture: Path, out: Path, *, title: str | None = None, force: bool = F
         out.unlink(missing_ok=True)
         recording.unlink(missing_ok=True)
         raise
-    return Built(out, recording, len(kept), len(events), steps.notes)
+    return Built(out, recording, len(kept), len(events), steps.notes, "generated" if rates else "recording")
+
+
+def _starved(events: list[dict[str, Any]], end_s: float) -> list[str]:
+    """The market streams whose events end long before the capture does: the client stopped getting
+    them (it lost its subscriptions and never asked again, say). A recording holds only what the
+    client received, so it cannot give a fixed client what this one never asked for."""
+    times: dict[tuple[str, str], list[float]] = {}
+    for e in events:
+        if e["hub"] == "market":
+            times.setdefault((e["target"], e["key"]), []).append(e["t"])
+    starved = []
+    for (target, key), ts in sorted(times.items()):
+        gaps = sorted(b - a for a, b in itertools.pairwise(ts)) or [1.0]
+        if end_s - ts[-1] > max(3.0, 10 * gaps[len(gaps) // 2]):
+            starved.append(f"{target} {key} ends at {ts[-1]:.1f} s of {end_s:.1f} s")
+    return starved
+
+
+def _rates(events: list[dict[str, Any]]) -> dict[str, float]:
+    """The simulator's rates (per contract, per second) that give the captured market streams'
+    pace: a price step is a quote and a depth change, a trade a trade and a depth change."""
+    per_s: dict[str, list[float]] = {}
+    for target in ("GatewayQuote", "GatewayTrade", "GatewayDepth"):
+        keys = {e["key"] for e in events if e["target"] == target}
+        for key in keys:
+            ts = [e["t"] for e in events if e["target"] == target and e["key"] == key]
+            span = ts[-1] - ts[0]
+            if len(ts) > 1 and span > 0:
+                per_s.setdefault(target, []).append((len(ts) - 1) / span)
+    mean = {t: sum(v) / len(v) for t, v in per_s.items()}
+    quote, trade = mean.get("GatewayQuote", 0.0), mean.get("GatewayTrade", 0.0)
+    depth = max(0.0, mean.get("GatewayDepth", 0.0) - quote - trade)
+    return {"quote": round(quote, 1), "trade": round(trade, 1), "depth": round(depth, 1)}
 
 
 def _ready(entries: list[tuple[int, dict[str, Any]]]) -> float:
@@ -290,6 +335,7 @@ class _Draft:
     streams: list[str]
     length_s: float
     symbols: list[str]  # the products of the captured contracts, listed by the simulator too
+    rates: dict[str, float] | None = None  # a generated stream instead of the recording
 
     def toml(self) -> str:
         out = [
@@ -300,7 +346,14 @@ class _Draft:
             f"length = {self.length_s:.1f}",
             "",
             "[stream]",
-            f"recording = {_q(self.recording)}",
+            *(
+                [f"recording = {_q(self.recording)}"]
+                if self.rates is None
+                else [
+                    f"# recording = {_q(self.recording)}  # stops short: see what build printed",
+                    "rates = { " + ", ".join(f"{k} = {v:g}" for k, v in self.rates.items()) + " }",
+                ]
+            ),
             f"contracts = [{', '.join(_q(c) for c in self.contracts)}]"
             if self.contracts
             else "contracts = 1",

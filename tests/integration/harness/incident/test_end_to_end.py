@@ -63,7 +63,7 @@ def test_a_captured_incident_replays_the_same_failure_and_the_fixed_client_passe
     text = capture.read_text()
     assert "eyJ" not in text  # no JWT, whole or in part
     assert API_KEY not in text
-    assert '"fp": "sha256:' in text  # fingerprints in their place
+    assert '"fp":"sha256:' in text  # fingerprints in their place
 
     made = build(capture, tmp_path / "incident.toml")
     scenario = load(made.scenario)

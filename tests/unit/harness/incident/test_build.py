@@ -129,3 +129,19 @@ def test_the_captured_products_are_listed_by_the_replaying_simulator(tmp_path: P
     scenario = load(build(capture(tmp_path, gold), tmp_path / "incident.toml").scenario)
     assert scenario.contracts == ("CON.F.US.MGC.Z26",)
     assert scenario.simulator[-2:] == ("--symbols", "MGC")
+
+
+def test_a_recording_that_stops_short_gives_way_to_a_generated_stream_at_the_captured_rates(
+    tmp_path: Path,
+) -> None:
+    # quotes every 0.25 s for 2 s after the subscription, then nothing while the capture runs 8 s more
+    flowing = [quote(1.0 + i * 0.25) for i in range(9)]
+    ended = {"kind": "end", "t": 11.0, "reason": "signal", "connections": 2, "records": 9, "rest": 0}
+    made = build(capture(tmp_path, [*SESSION[:6], *flowing, ended]), tmp_path / "incident.toml")
+    scenario = load(made.scenario)
+    assert made.stream == "generated"
+    assert scenario.recording is None
+    assert scenario.simulator_flags()[:6] == ["--quote-rate", "4", "--trade-rate", "0", "--depth-rate", "0"]
+    assert any("stops short (GatewayQuote CON.F.US.MNQ.Z26 ends at 2.0 s of 10.0 s)" in n for n in made.notes)
+    assert made.recording.exists()  # kept, for whoever wants to play it anyway
+    assert build(capture(tmp_path, SESSION), tmp_path / "whole.toml").stream == "recording"
