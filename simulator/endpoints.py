@@ -31,7 +31,7 @@ NO_CONNECTION = "No Connection with that ID"
 
 
 class Authenticator(Protocol):
-    """Decides whether a hub request may proceed; returns a 401 reason or None to allow it."""
+    """Decides whether a hub request may proceed: None, or the 401's ``WWW-Authenticate`` value."""
 
     def __call__(self, request: web.Request, hub: str) -> str | None: ...
 
@@ -74,10 +74,10 @@ class HubEndpoints:
         return hub
 
     def _unauthorized(self, request: web.Request, hub: Hub) -> web.Response | None:
-        reason = self.authenticate(request, hub.name)
-        if reason is None:
+        refused = self.authenticate(request, hub.name)
+        if refused is None:
             return None
-        return web.Response(status=401, headers={"WWW-Authenticate": f'Bearer error="{reason}"'})
+        return web.Response(status=401, headers={"WWW-Authenticate": refused})
 
     async def negotiate(self, request: web.Request) -> web.StreamResponse:
         hub = self._hub(request)

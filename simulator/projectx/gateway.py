@@ -33,7 +33,7 @@ from .profile import StreamProfile
 from .replay import Recorder, ReplayBook, Replayer
 from .rest import RestApi
 from .streams import StreamCounters
-from .tokens import TokenError, TokenService
+from .tokens import TokenError, TokenService, challenge
 from .trading import Ledger
 from .user_hub import UserHub
 
@@ -80,11 +80,11 @@ def hub_authenticator(tokens: TokenService) -> Authenticator:
             return None
         _, token = find_token(request)
         if token is None:
-            return "missing_token"
+            return challenge(None)
         try:
             tokens.validate(token)
         except TokenError as exc:
-            return f"{exc.problem.value}_token"
+            return challenge(exc)
         return None
 
     return authenticate

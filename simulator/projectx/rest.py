@@ -4,14 +4,15 @@
 Every success carries the envelope ``{"success": true, "errorCode": 0, "errorMessage": null}``
 next to its payload; a refused request is HTTP 200 with ``success: false``, an error code and a
 message, as the Gateway answers. A missing, unknown, expired or revoked token is 401 with an empty
-body; a body that is not a JSON object, or a field of the wrong JSON type or out of its .NET type's
-range (``FIELDS``: an id that is a list, a size past Int32, ``NaN``, a price past ``decimal``) is
-ASP.NET's 400 ProblemDetails, as model binding answers; an unknown path is 404 and a known one
-asked with another method 405 with ``Allow`` (both with an empty body); a body over 1 MB is 413.
-Request bodies bind as System.Text.Json's web defaults do: property names in any case, numbers
-also from JSON strings (``"accountId": "7"``); the route ignores case and a trailing slash. With
-rate limits on (``limits``), an authenticated request over its limit is 429 with an empty body.
-Nothing answers 500 with a traceback.
+body and JwtBearer's ``WWW-Authenticate`` (``tokens.challenge``); a body that is not a JSON
+object, or a field of the wrong JSON type or out of its .NET type's range (``FIELDS``: an id that
+is a list, a size past Int32, ``NaN``, a price past ``decimal``) is ASP.NET's 400
+ProblemDetails, as model binding answers; an unknown path is 404 and a known one asked with
+another method 405 with ``Allow`` (both with an empty body); a body over 1 MB is 413. Request
+bodies bind as System.Text.Json's web defaults do: property names in any case, numbers also from
+JSON strings (``"accountId": "7"``); the route ignores case and a trailing slash. With rate limits
+on (``limits``), an authenticated request over its limit is 429 with an empty body. Nothing
+answers 500 with a traceback.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from ..values import BadValue, parse_json
 from .catalog import Catalog
 from .limits import RateLimiter
 from .market import ContractMarket
-from .tokens import TokenError, TokenService
+from .tokens import TokenError, TokenService, challenge
 from .trading import Ledger, OrderRejected
 
 Handler = abc.Callable[[dict[str, Any]], dict[str, Any] | web.Response]
@@ -232,11 +233,11 @@ class RestApi:
         if path not in self.public:
             token = bearer_from_header(request.headers.get("Authorization"))
             if token is None:
-                return web.Response(status=401)
+                return web.Response(status=401, headers={"WWW-Authenticate": challenge(None)})
             try:
                 user = self.tokens.validate(token).user
-            except TokenError:
-                return web.Response(status=401)
+            except TokenError as exc:
+                return web.Response(status=401, headers={"WWW-Authenticate": challenge(exc)})
             if self.limits is not None and not self.limits.allow(user, path):
                 return web.Response(status=429)
         raw = await read_body(request)

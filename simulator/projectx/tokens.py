@@ -55,9 +55,23 @@ class IssuedToken:
 
 
 class TokenError(Exception):
-    def __init__(self, problem: TokenProblem) -> None:
+    def __init__(self, problem: TokenProblem, expires_at: float | None = None) -> None:
         super().__init__(problem.value)
         self.problem = problem
+        self.expires_at = expires_at  # for EXPIRED: when it did
+
+
+def challenge(error: TokenError | None) -> str:
+    """The ``WWW-Authenticate`` of a 401, as ASP.NET Core's JwtBearer handler writes it with its
+    default ``IncludeErrorDetails``: ``Bearer`` when no token came; for a refused one
+    ``Bearer error="invalid_token"`` and the reason (an expired token's expiry in the invariant
+    culture's ``MM/dd/yyyy HH:mm:ss``, UTC). A revoked token is one the Gateway no longer knows."""
+    if error is None:
+        return "Bearer"
+    if error.problem is TokenProblem.EXPIRED and error.expires_at is not None:
+        expired = time.strftime("%m/%d/%Y %H:%M:%S", time.gmtime(error.expires_at))
+        return f'Bearer error="invalid_token", error_description="The token expired at \'{expired}\'"'
+    return 'Bearer error="invalid_token", error_description="The signature is invalid"'
 
 
 class TokenService:
@@ -106,7 +120,7 @@ class TokenService:
         if issued.revoked:
             raise TokenError(TokenProblem.REVOKED)
         if self.clock() >= issued.expires_at:
-            raise TokenError(TokenProblem.EXPIRED)
+            raise TokenError(TokenProblem.EXPIRED, issued.expires_at)
         issued.uses += 1
         return issued
 

@@ -104,11 +104,18 @@ async def test_malformed_and_oversized_bodies(gateway: Gateway, http: aiohttp.Cl
 async def test_missing_unknown_and_expired_tokens_get_401(
     gateway: Gateway, http: aiohttp.ClientSession
 ) -> None:
-    assert (await post(http, gateway, "Account/search", {}, None))[0] == 401
-    assert (await post(http, gateway, "Account/search", {}, "a.b.c"))[0] == 401
+    # as ASP.NET Core's JwtBearer challenges: an empty body, the reason in WWW-Authenticate
+    url = f"{gateway.server.url}/api/Account/search"
     token = await login(http, gateway)
     gateway.tokens.expire(token)
-    assert (await post(http, gateway, "Account/search", {}, token))[0] == 401
+    for header, challenge in [
+        (None, "Bearer"),
+        ("Bearer a.b.c", 'Bearer error="invalid_token", error_description="The signature is invalid"'),
+        (f"Bearer {token}", 'Bearer error="invalid_token", error_description="The token expired at \''),
+    ]:
+        async with http.post(url, json={}, headers={"Authorization": header} if header else {}) as r:
+            assert (r.status, await r.read()) == (401, b"")
+            assert r.headers["WWW-Authenticate"].startswith(challenge), r.headers["WWW-Authenticate"]
     _, bad = await post(http, gateway, "Auth/loginKey", {"userName": "sim", "apiKey": "wrong"}, None)
     assert (bad["success"], bad["errorCode"]) == (False, 3)  # type: ignore[index]
 

@@ -84,6 +84,7 @@ async def test_runs_until_sigterm_then_writes_the_end_and_exits_0(
         "t": 0.0,
         "started": "",
         "upstream": gateway.server.url,
+        "hubs_upstream": gateway.server.url,
         "listen": "",
         "silence_s": 0.5,
     }
