@@ -147,6 +147,14 @@ class FaultSet:
 
 # Faults of the link, not the server: the harness makes them with Toxiproxy in front of a hub.
 NETWORK_FAULTS = ("bandwidth", "cut_after", "half_open", "latency", "partition", "refuse", "reset", "slicer")
+# Things a timeline can do that the control API does elsewhere than /_sim/faults.
+ELSEWHERE = {
+    "burst": "POST /_sim/market/bursts with factor and duration",
+    "expire_tokens": "POST /_sim/tokens/expire",
+    "revoke_tokens": "POST /_sim/tokens/revoke",
+    "server_close": "POST /_sim/connections/{id}/close (or the hub_down fault)",
+    "server_abort": "POST /_sim/connections/{id}/abort",
+}
 
 
 def make_fault(name: str, params: abc.Mapping[str, Any]) -> ServerFault:
@@ -158,5 +166,7 @@ def make_fault(name: str, params: abc.Mapping[str, Any]) -> ServerFault:
                 f"this server (a timeline step, or python -m harness.explore), not the simulator. "
                 f"The simulator's own faults: {', '.join(sorted(REGISTRY))}"
             )
+        if name in ELSEWHERE:
+            raise FaultError(f"{name!r} is not a fault of this endpoint: it is {ELSEWHERE[name]}")
         raise FaultError(f"unknown fault {name!r}: choose from {', '.join(sorted(REGISTRY))}")
     return cls(**params)

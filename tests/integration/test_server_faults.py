@@ -47,6 +47,7 @@ async def echo(client: RawHubClient, value: str = "hi") -> Completion:
     [
         ({"fault": "earthquake"}, 400, "unknown fault"),
         ({"fault": "partition"}, 400, "'partition' is a network fault: the harness makes it with Toxiproxy"),
+        ({"fault": "burst"}, 400, "'burst' is not a fault of this endpoint: it is POST /_sim/market/bursts"),
         ({"fault": "negotiate_status", "params": {"status": 200}}, 400, "400-599"),
         ({"fault": "negotiate_status", "params": {"code": 500}}, 400, "unknown parameter"),
         ({"fault": "slow_negotiate", "params": {"delay_s": "long"}}, 400, "wrong type"),
