@@ -90,7 +90,7 @@ def render(recorded: Recorded) -> str:
         "The review of project-x-py 3.3.0's realtime module (R1-R18, and its test plan T1-T9) checked,",
         "id by id, against the SDK it read, against the newest release, and against the two other",
         "ProjectX SDKs on PyPI ([the clients people use](clients.md)). Each verdict comes from a",
-        "scenario run through the real simulator and Toxiproxy (see [the catalogue](../README.md)):",
+        "scenario run through the real simulator and Toxiproxy (see [the catalogue](catalogue.md)):",
         "",
         "- **reproduced**: the scenario failed with *exactly* the verdicts listed, no more and no fewer;",
         "- **refuted**: the review's claim does not hold for that version: the verdicts it says would fail pass;",
