@@ -98,7 +98,7 @@ def _as_json(request: web.Request, exc: web.HTTPException) -> web.Response:
         takes = ", ".join(sorted(exc.allowed_methods))
         message = f"{request.method} {request.path}: method not allowed; this endpoint takes {takes}"
     elif exc.status == 404:
-        message = f"no control endpoint {request.method} {request.path} (the README's Control API lists them)"
+        message = f"no control endpoint {request.method} {request.path} (docs/simulator.md lists them)"
     else:
         message = (exc.text or exc.reason).removeprefix(f"{exc.status}: ")
     return web.json_response({"error": message}, status=exc.status, headers=headers)

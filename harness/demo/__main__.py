@@ -1,6 +1,6 @@
 """``python -m harness.demo``: start the simulator, connect a real third-party SignalR client to
-it, and show the live stream it receives. Until the chaos catalogue exists, this is the README's
-main job: proof, end to end, that a standard client accepts the simulator.
+it, and show the live stream it receives (``make demo``): proof, end to end, that a standard
+client accepts the simulator.
 
 Every process it starts is stopped when it ends, on Ctrl-C too.
 """

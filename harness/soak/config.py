@@ -49,7 +49,7 @@ class SoakConfig:
         every = self.fault_every_s or (15.0 if d <= 120 else _clamp(d / 20, 30.0, 300.0))
         pyalloc = self.pyalloc if self.pyalloc is not None else d <= 6 * 3600
         slope = self.thresholds.max_heap_slope
-        if slope is None:  # what the measured noise allows (README, "Soak": sensitivity)
+        if slope is None:  # what the measured noise allows (docs/soak.md: sensitivity)
             slope = 10 * MB if not pyalloc or d < 300 else 3 * MB if d < 3600 else 2 * MB
         rss = self.thresholds.max_rss_slope
         if rss is None:

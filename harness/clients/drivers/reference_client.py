@@ -1,5 +1,5 @@
 """The reference client behind the whole-client protocol: the example for writing an adapter
-(README, "I have my own client"), and the proof that the protocol loses nothing (the catalogue
+(docs/clients-under-test.md, "I have my own client"), and the proof that the protocol loses nothing (the catalogue
 runs it with ``--client reference-process``). It runs in this project's venv.
 
     python reference_client.py --base URL --user-hub URL --market-hub URL [--seed N] [--config JSON]
