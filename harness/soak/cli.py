@@ -74,7 +74,7 @@ def parser() -> argparse.ArgumentParser:
         "--max-slope",
         type=size,
         default=None,
-        help="heap growth allowed per hour (default 10MB under 5 min, 3MB under 1 h, then 2MB; see docs/soak.md)",
+        help="heap growth allowed per hour (default 10MB under 5 min, 3MB under 1 h, then 2MB: docs/soak.md)",
     )
     p.add_argument(
         "--max-heap",
