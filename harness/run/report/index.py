@@ -74,7 +74,7 @@ def _load_about(run_dir: Path) -> RunAbout:
 
 def _rows(run_dir: Path) -> list[Row]:
     took, rows = _matrix(run_dir), []
-    for child in sorted(p for p in run_dir.iterdir() if p.is_dir()):
+    for child in sorted(p for p in run_dir.iterdir() if p.is_dir() and not p.is_symlink()):  # not latest
         if (child / "report.json").is_file() or (child / "verdicts.json").is_file():
             row = _from_report(child) if (child / "report.json").is_file() else _from_verdicts(child)
             rows.append(_with_cell(row, took.pop(child.name, None) or took.pop(_matrix_name(row), None)))
@@ -167,16 +167,23 @@ def _summary(run_dir: Path, about: RunAbout, rows: list[Row]) -> str:
         f"took <b>{_duration(ended - started)}</b>" if started and ended and ended > started else "",
     ]
     counts = Counter(r.outcome for r in scenarios)
-    chips = " ".join(f"{badge(k)} {counts.get(k, 0)}" for k in OUTCOMES)
+    chips = " ".join(
+        f'<span class="count{" none" * (not counts.get(k))}">{badge(k)} {counts.get(k, 0)}</span>'
+        for k in OUTCOMES
+    )
     groups = len(rows) - len(scenarios)
+    folders = f" and {_count(groups, 'folder')} of runs" if groups else ""
     command = f'<pre class="replay"><code>{esc(about.command)}</code></pre>' if about.command else ""
     return (
         f'<h1>{esc(about.kind)}</h1><div class="id">{esc(run_dir.name)}</div>'
         f'<p class="meta">{" &middot; ".join(f for f in facts if f)}</p>{command}'
-        f'<p class="meta">{len(scenarios)} scenario runs{f" and {groups} folder(s) of runs" * bool(groups)}: '
-        f"{chips}</p>"
+        f'<p class="meta">{_count(len(scenarios), "scenario run")}{folders}: {chips}</p>'
         f'<p class="muted">{_meanings()}</p>{_run_files(run_dir)}'
     )
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}{'s' * (n != 1)}"
 
 
 def _meanings() -> str:
@@ -198,7 +205,7 @@ def _table(rows: list[Row]) -> str:
     several = len({r.client for r in rows if r.client}) > 1
     body = "".join(_row(r, several) for r in rows)
     head = (
-        '<tr><th style="width:8.5em">outcome</th><th style="width:45%">scenario</th>'
+        '<tr><th style="width:9.5em">outcome</th><th style="width:45%">scenario</th>'
         '<th>why</th><th style="width:5.5em">took</th></tr>'
     )
     return f"<h2>Scenarios</h2><table>{head}{body}</table>"

@@ -82,6 +82,9 @@ svg.chart .metric{fill:none;stroke:#00897b;stroke-width:1.3}
 svg.chart .fault{fill:#d32f2f}
 svg.chart .clearing{fill:url(#clearing)}
 svg.chart .fault-band{fill:#d32f2f;fill-opacity:.07}
+svg.chart .soak-fault{fill:#d32f2f;fill-opacity:.18}
+svg.chart .warmup{fill:#eee}
+h3{font-size:1em;margin:1em 0 .2em}
 svg.chart .lost-reported{fill:#f9a825;fill-opacity:.85}
 svg.chart .lost-silent{fill:#000}
 svg.chart .attempt{stroke:#555;stroke-width:1.5}
@@ -92,6 +95,8 @@ ol.moments{padding-left:2em;margin:.4em 0}
 ol.moments li{margin:.15em 0}
 .files{columns:2 20em;padding-left:1.2em}
 .muted{color:#666}
+.count{margin-right:.6em;white-space:nowrap}
+.count.none{opacity:.4}
 """
 
 

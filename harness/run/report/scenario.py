@@ -10,6 +10,7 @@ client's metrics; every file of the run directory.
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,19 @@ def outcome_of(verdicts: list[Verdict], meta: dict[str, Any]) -> tuple[str, str]
     return "pass", f"all {len(verdicts)} verdicts held"
 
 
+EPOCH = re.compile(r"\b1\d{9}\.\d+\b")
+
+
+def relative(text: str, t0: float, t1: float) -> str:
+    """``text`` with the epoch times in it (as checks word their details) as seconds into the run."""
+
+    def shown(match: re.Match[str]) -> str:
+        t = float(match.group(0))
+        return f"{t - t0:.2f} s" if t0 - 3600 <= t <= t1 + 3600 else match.group(0)
+
+    return EPOCH.sub(shown, text)
+
+
 def write_scenario(
     directory: Path, name: str, history: RunHistory, verdicts: list[Verdict], replay: str
 ) -> None:
@@ -51,9 +65,10 @@ def write_scenario(
     history.save(directory / "history.jsonl")
     (directory / "verdicts.json").write_text(json.dumps([v.to_json() for v in verdicts], indent=2))
     meta = history.meta
+    t0, t1 = story.bounds(history)
+    verdicts = [Verdict(v.name, v.ok, relative(v.detail, t0, t1)) for v in verdicts]  # for the page only
     outcome, reason = outcome_of(verdicts, meta)
     title = scenario_title(name, str(meta.get("client", "")), str(meta.get("title", "")))
-    t0, t1 = story.bounds(history)
     summary = {
         "name": name,
         "title": title.text,

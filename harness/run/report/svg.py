@@ -68,16 +68,22 @@ def label(value: float, step: float, unit: str = "") -> str:
     return f"{text} {unit}" if unit else text
 
 
+def time_unit(span_s: float) -> tuple[float, str]:
+    """Seconds for a chaos run, minutes for a soak of ten minutes or more, hours past three."""
+    return (3600.0, "h") if span_s >= 3 * 3600 else (60.0, "min") if span_s >= 600 else (1.0, "s")
+
+
 def time_axis(x: Scale, top: float, bottom: float, *, labels_at: float, most: int = 12) -> str:
-    """Grid lines from ``top`` to ``bottom`` at round seconds since ``x.lo`` (the run's start),
+    """Grid lines from ``top`` to ``bottom`` at round times since ``x.lo`` (the run's start),
     labelled at ``labels_at`` (a y)."""
-    step = step_for(x.hi - x.lo, most)
+    per, unit = time_unit(x.hi - x.lo)
+    step = step_for((x.hi - x.lo) / per, most)
     parts = []
-    for value in ticks(0.0, x.hi - x.lo, most):
-        px = x(x.lo + value)
+    for value in ticks(0.0, (x.hi - x.lo) / per, most):
+        px = x(x.lo + value * per)
         parts.append(
             f'<line class="tick" x1="{px:.1f}" x2="{px:.1f}" y1="{top:.1f}" y2="{bottom:.1f}"/>'
-            f'<text x="{px:.1f}" y="{labels_at:.1f}" text-anchor="middle">{label(value, step, "s")}</text>'
+            f'<text x="{px:.1f}" y="{labels_at:.1f}" text-anchor="middle">{label(value, step, unit)}</text>'
         )
     return f'<g class="axis time-axis">{"".join(parts)}</g>'
 

@@ -127,7 +127,7 @@ def test_the_index_sums_up_the_run_and_lists_failures_first_with_their_reason(tm
     assert "seed <b>42</b>" in page
     assert "took <b>2 min 0 s</b>" in page
     summary = re.sub(r"<[^>]+>", "", page)
-    assert "4 scenario runs and 1 folder(s) of runs: FAIL 1 ERROR 1 UNKNOWN 1 REPRODUCED 0 PASS 1" in summary
+    assert "4 scenario runs and 1 folder of runs: FAIL 1 ERROR 1 UNKNOWN 1 REPRODUCED 0 PASS 1" in summary
     assert all((run / unquote(t)).exists() for t in links(page))
     assert (run / "explore-reference" / "index.html").is_file()  # the folder has its own index
     assert json.loads((run / "run.json").read_text())["seed"] == 42
