@@ -51,8 +51,9 @@ class Row:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def write_index(run_dir: Path, about: RunAbout | None = None) -> None:
-    """Write ``run_dir/index.html`` (and the index of each folder of scenario runs in it)."""
+def write_index(run_dir: Path, about: RunAbout | None = None, *, nested: bool = False) -> None:
+    """Write ``run_dir/index.html`` (and the index of each folder of scenario runs in it, which
+    links back: ``nested``)."""
     if about is not None:
         (run_dir / "run.json").write_text(json.dumps(asdict(about), indent=2))
     else:
@@ -60,7 +61,8 @@ def write_index(run_dir: Path, about: RunAbout | None = None) -> None:
     rows = _rows(run_dir)
     order = list(OUTCOMES)
     rows.sort(key=lambda r: (r.group, order.index(r.outcome) if r.outcome in order else 0, r.title))
-    page = html_page(f"{about.kind} {run_dir.name}", _summary(run_dir, about, rows) + _table(rows))
+    up = '<nav><a href="../index.html">&larr; the whole run</a></nav>' if nested else ""
+    page = html_page(f"{about.kind} {run_dir.name}", up + _summary(run_dir, about, rows) + _table(rows))
     (run_dir / "index.html").write_text(page)
 
 
@@ -140,19 +142,35 @@ def _from_verdicts(directory: Path) -> Row:
 
 
 def _group(directory: Path) -> Row:
-    write_index(directory)
+    """A folder of scenario runs (an exploration's), with an index of its own."""
+    search = _search(directory)
+    about = RunAbout()
+    if search is not None:
+        about = RunAbout(f"Exploration of {search['client']}", search.get("seed"), (search["client"],))
+    write_index(directory, about, nested=True)
     rows = _rows(directory)
     counts = Counter(r.outcome for r in rows)
     said = ", ".join(f"{n} {k}" for k, n in counts.most_common())
-    first = _first_line(directory / "summary.txt")
-    reason = f"{len(rows)} runs ({said})" + (f": {first}" if first else "")
+    reason = f"{len(rows)} runs ({said})"
+    title = directory.name
+    if search is not None:
+        found = [f"found {f['invariant']} ({f['verdict']}): {f['example']}" for f in search.get("found", [])]
+        reason = (
+            "; ".join(found or ["found nothing"]) + f"; {search.get('runs')} runs in {search.get('took_s')} s"
+        )
+        title = about.kind
     started = min((r.started for r in rows if r.started), default=None)
     href = f"{quote(directory.name)}/index.html"
-    return Row("group", directory.name, directory.name, reason, href, "", started, None, True, dict(counts))
+    return Row("group", title, directory.name, reason, href, "", started, None, True, dict(counts))
 
 
-def _first_line(path: Path) -> str:
-    return path.read_text().splitlines()[0] if path.is_file() and path.stat().st_size else ""
+def _search(directory: Path) -> dict[str, Any] | None:
+    """What an exploration's ``summary.json`` says, if the folder is one."""
+    path = directory / "summary.json"
+    if not path.is_file():
+        return None
+    body: dict[str, Any] = json.loads(path.read_text())
+    return body if "found" in body and "client" in body else None
 
 
 def _summary(run_dir: Path, about: RunAbout, rows: list[Row]) -> str:
@@ -167,9 +185,14 @@ def _summary(run_dir: Path, about: RunAbout, rows: list[Row]) -> str:
         f"took <b>{_duration(ended - started)}</b>" if started and ended and ended > started else "",
     ]
     counts = Counter(r.outcome for r in scenarios)
-    chips = " ".join(
-        f'<span class="count{" none" * (not counts.get(k))}">{badge(k)} {counts.get(k, 0)}</span>'
-        for k in OUTCOMES
+    chips = (
+        ""
+        if not scenarios
+        else ": "
+        + " ".join(
+            f'<span class="count{" none" * (not counts.get(k))}">{badge(k)} {counts.get(k, 0)}</span>'
+            for k in OUTCOMES
+        )
     )
     groups = len(rows) - len(scenarios)
     folders = f" and {_count(groups, 'folder')} of runs" if groups else ""
@@ -177,9 +200,22 @@ def _summary(run_dir: Path, about: RunAbout, rows: list[Row]) -> str:
     return (
         f'<h1>{esc(about.kind)}</h1><div class="id">{esc(run_dir.name)}</div>'
         f'<p class="meta">{" &middot; ".join(f for f in facts if f)}</p>{command}'
-        f'<p class="meta">{_count(len(scenarios), "scenario run")}{folders}: {chips}</p>'
-        f'<p class="muted">{_meanings()}</p>{_run_files(run_dir)}'
+        f'<p class="meta">{_count(len(scenarios), "scenario run")}{folders}{chips}</p>'
+        f'<p class="muted">{_meanings()}</p>{_run_files(run_dir)}{_said(run_dir)}'
     )
+
+
+def _said(run_dir: Path) -> str:
+    """What the run printed at its end, when it kept it (an exploration's ``summary.txt``)."""
+    path = run_dir / "summary.txt"
+    if not path.is_file():
+        return ""
+    return f"<h2>What the run said</h2><pre>{esc(path.read_text().strip())}</pre>"
+
+
+def _short(reason: str, most: int = 220) -> str:
+    """The reason in a line or two: the page has the rest."""
+    return reason if len(reason) <= most else reason[: most - 1].rstrip() + "\u2026"
 
 
 def _count(n: int, what: str) -> str:
@@ -219,5 +255,5 @@ def _row(r: Row, several_clients: bool) -> str:
     return (
         f'<tr class="{esc(r.outcome)}"><td>{mark}</td>'
         f'<td>{title}{client}<div class="id">{esc(r.name)}</div></td>'
-        f"<td>{esc(r.reason)}</td><td>{took}</td></tr>"
+        f"<td>{esc(_short(r.reason))}</td><td>{took}</td></tr>"
     )

@@ -110,6 +110,14 @@ def test_the_index_sums_up_the_run_and_lists_failures_first_with_their_reason(tm
     )
     explored = run / "explore-reference" / "example-0001"
     write_scenario(explored, "example-0001", partitioned_run(), LOST, REPLAY)
+    found = [
+        {"invariant": "recovered", "verdict": "reliable", "example": "1 contract; 2.6s partition market 2.6s"}
+    ]
+    search = {"client": "reference", "seed": 3, "runs": 11, "took_s": 117.1, "found": found}
+    (explored.parent / "summary.json").write_text(json.dumps(search))
+    (explored.parent / "summary.txt").write_text(
+        "explore reference: 11 runs in 117 s, seed 3\n  FOUND recovered"
+    )
     matrix = [{"scenario": "test_d_set_up_fails", "client": "reference", "outcome": "error", "report": "",
                "detail": "toxiproxy-server not found", "took_s": 0.1}]  # fmt: skip
     (run / "matrix.json").write_text(json.dumps(matrix))
@@ -129,5 +137,9 @@ def test_the_index_sums_up_the_run_and_lists_failures_first_with_their_reason(tm
     summary = re.sub(r"<[^>]+>", "", page)
     assert "4 scenario runs and 1 folder of runs: FAIL 1 ERROR 1 UNKNOWN 1 REPRODUCED 0 PASS 1" in summary
     assert all((run / unquote(t)).exists() for t in links(page))
-    assert (run / "explore-reference" / "index.html").is_file()  # the folder has its own index
+    assert "Exploration of reference" in page
+    assert "found recovered (reliable): 1 contract; 2.6s partition market 2.6s; 11 runs in 117.1 s" in page
+    nested = (run / "explore-reference" / "index.html").read_text()  # the folder has its own index
+    assert '<a href="../index.html">' in nested
+    assert "FOUND recovered" in nested  # what the search said at its end
     assert json.loads((run / "run.json").read_text())["seed"] == 42
