@@ -30,12 +30,19 @@ STATE_COLOURS = {
     "closed": "#9e9e9e",
     "disconnected": "#e0e0e0",
 }
+# How a loss is drawn: its class, what it means, and its row (counted up from the plot's bottom).
+LOSSES = {
+    "reported": ("lost-reported", "reported lost by the client", 1),
+    "coalesced": ("lost-coalesced", "coalesced by the client (counted, not delivered)", 2),
+    "silent": ("lost-silent", "neither received nor reported", 3),
+}
 SWATCHES = {
     "fault": "#d32f2f",
     "clearing": "repeating-linear-gradient(45deg,#c0392b 0 2px,#f6c9c9 2px 6px)",
     "sent": "repeating-linear-gradient(90deg,#37474f 0 5px,transparent 5px 8px)",
     "received": "#90c2f0",
     "lost-reported": "#f9a825",
+    "lost-coalesced": "#9e9e9e",
     "lost-silent": "#000",
 }
 
@@ -85,17 +92,26 @@ def timeline(history: RunHistory, t0: float, t1: float, groups: list[list[story.
 
 
 def timeline_legend(history: RunHistory) -> str:
+    """What the timeline's colours mean: only those it draws."""
     states = [s for s in STATE_COLOURS if any(e["data"]["to"] == s for e in history.client_events("state"))]
     items = [(STATE_COLOURS[s], f"state: {s}") for s in states]
-    items += [
-        (SWATCHES["fault"], "fault active"),
-        (SWATCHES["clearing"], "fault being cleared"),
-        (SWATCHES["sent"], "messages sent by the server"),
-        (SWATCHES["received"], "messages received by the client"),
-        (SWATCHES["lost-reported"], "lost, reported by the client"),
-        (SWATCHES["lost-silent"], "neither received nor reported"),
-        ("#555", "connection attempt (red: refused)"),
-    ]
+    spans = story.fault_spans(history)
+    if spans:
+        items.append((SWATCHES["fault"], "fault active"))
+    if any(s.asked is not None and s.done is not None and s.done - s.asked > 0.01 for s in spans):
+        items.append((SWATCHES["clearing"], "fault being cleared"))
+    if any(story.flows(history)):
+        items += [
+            (SWATCHES["sent"], "messages sent by the server"),
+            (SWATCHES["received"], "messages received"),
+        ]
+    for how in dict.fromkeys(loss.how for loss in story.losses(history)):
+        css, said, _ = LOSSES[how]
+        items.append((SWATCHES[css], said))
+    tried = [r for r in history.requests if r["requestLine"].startswith(("POST /hubs/", "GET /hubs/"))]
+    if tried:
+        refused = any(r.get("status") not in (200, 101) for r in tried)
+        items.append(("#555", "connection attempt" + " (red: refused)" * refused))
     return legend(items) + '<p class="muted">Numbered circles: the moments listed under the chart.</p>'
 
 
@@ -189,10 +205,9 @@ def _messages(canvas: Canvas, history: RunHistory, hub: str, lost: list[story.Lo
     canvas.front.append(polyline(area, "received"))
     canvas.front.append(polyline(((x(t), y(v)) for t, v in zip(mids, sent, strict=False)), "sent"))
     for loss in lost:
-        css = "lost-reported" if loss.reported else "lost-silent"
-        said = "reported lost by the client" if loss.reported else "neither received nor reported"
+        css, said, row = LOSSES[loss.how]
         tip = f"{loss.count} {loss.stream} {said}, sent {loss.start - x.lo:.2f}-{loss.end - x.lo:.2f} s"
-        band_y = canvas.y + height - (7 if loss.reported else 14)
+        band_y = canvas.y + height - 7 * row
         canvas.front.append(rect(x(loss.start), max(x(loss.end), x(loss.start) + 3), band_y, 6, css, tip=tip))
     canvas.y += height + 4
 

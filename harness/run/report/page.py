@@ -86,6 +86,7 @@ svg.chart .soak-fault{fill:#d32f2f;fill-opacity:.18}
 svg.chart .warmup{fill:#eee}
 h3{font-size:1em;margin:1em 0 .2em}
 svg.chart .lost-reported{fill:#f9a825;fill-opacity:.85}
+svg.chart .lost-coalesced{fill:#9e9e9e}
 svg.chart .lost-silent{fill:#000}
 svg.chart .attempt{stroke:#555;stroke-width:1.5}
 svg.chart .attempt.refused{stroke:#d32f2f}

@@ -125,8 +125,8 @@ def _what_happened(
     rows = [("Outcome", f"{badge(s['outcome'])} {esc(s['reason'])}")]
     spans = story.fault_spans(history)
     rows.append(("Fault", "<br>".join(esc(f.describe(t0)) for f in spans) or "none was injected"))
-    rows.append(("Noticed", _noticed(spans, groups, t0)))
-    back = [g for g in groups if g[0].kind in ("back", "gave up")]
+    rows.append(("Noticed", _noticed(history, spans, groups, t0)))
+    back = [g for g in groups if g[0].kind == "back"]
     rows.append(("Back", "<br>".join(esc(_moment_line(g, t0)) for g in back[:4]) or _still_down(history)))
     rows.append(("Lost", _lost(history, verdicts)))
     if history.meta.get("error"):
@@ -139,16 +139,30 @@ def _what_happened(
     )
 
 
-def _noticed(spans: list[story.FaultSpan], groups: list[list[story.Moment]], t0: float) -> str:
+def _noticed(
+    history: RunHistory, spans: list[story.FaultSpan], groups: list[list[story.Moment]], t0: float
+) -> str:
     lines = []
     for hub in dict.fromkeys(s.hub for s in spans):
         lost = [g for g in groups if g[0].hub == hub and g[0].kind in ("lost", "gave up")]
-        lines += [_moment_line(g, t0) for g in lost[:3]] or [f"the client never said it lost the {hub} hub"]
+        lines += [_moment_line(g, t0) for g in lost[:3]] or [_never_lost(history, hub, spans, t0)]
         if len(lost) > 3:
             lines.append(f"... and {len(lost) - 3} more times on the {hub} hub (below)")
     if not spans:
         lines = [_moment_line(g, t0) for g in groups if g[0].kind != "back"][:3] or ["nothing was lost"]
     return "<br>".join(esc(line) for line in lines)
+
+
+def _never_lost(history: RunHistory, hub: str, spans: list[story.FaultSpan], t0: float) -> str:
+    """Why no loss is listed for ``hub``: it never left CONNECTED, or was not connected yet."""
+    first = min(s.start for s in spans if s.hub == hub)
+    states = story.state_spans(history).get((0, hub), [])
+    at_fault = next((s.state for s in states if s.start <= first < s.end), "not yet opened")
+    if at_fault == "connected":
+        return f"the client never said it lost the {hub} hub"
+    connected = next((s.start for s in states if s.state == "connected" and s.start >= first), None)
+    then = f"first connected at {connected - t0:.2f} s" if connected is not None else "never connected"
+    return f"the {hub} hub was {at_fault} when the fault began; {then}"
 
 
 def _moment_line(group: list[story.Moment], t0: float) -> str:
@@ -180,6 +194,8 @@ def _lost(history: RunHistory, verdicts: list[Verdict]) -> str:
         line = f"{f.hub} hub: {f.sent} sent, {f.received} received"
         if f.reported_lost:
             line += f", {f.reported_lost} reported lost by the client"
+        if f.coalesced:
+            line += f", {f.coalesced} quotes coalesced (the client counts them)"
         if f.unreported is None:
             line += " (the client gives no sequence numbers: counted, not matched)"
         else:
@@ -224,7 +240,7 @@ def _verdicts(verdicts: list[Verdict], history: RunHistory) -> str:
             for c in judged["claims"]
         ) + "".join(f"<li><b>Not as claimed</b>: {esc(p)}</li>" for p in judged.get("problems", []))
         claims = f"<p>What this client's findings claim here:</p><ul>{claims}</ul>"
-    head = '<tr><th style="width:7em">verdict</th><th style="width:18em">invariant</th><th>detail</th></tr>'
+    head = '<tr><th style="width:7em">verdict</th><th style="width:22em">invariant</th><th>detail</th></tr>'
     return f"<table>{head}{rows}</table>{claims}"
 
 

@@ -7,8 +7,9 @@
   after the fault that preceded it (detection and recovery, as a person asks about them);
 - ``rates``: messages per second the server sent and the client received, per hub;
 - ``losses``: what the client reported lost (its gaps), placed where the messages were sent, and
-  what it neither received nor reported (for clients that expose sequence numbers);
-- ``flows``: per hub, how many were sent, received, reported lost and neither;
+  (for clients that expose sequence numbers) the quotes it says it coalesced and what it neither
+  received nor reported;
+- ``flows``: per hub, how many were sent, received, reported lost, coalesced and neither;
 - ``metric_series``: the client's sampled metrics (queue, tasks, loop lag, RTT) over time.
 """
 
@@ -215,7 +216,7 @@ class Loss:
     start: float  # when the first of them was sent
     end: float  # when the last was
     count: int
-    reported: bool  # the client said so (a gap); else it neither received nor reported them
+    how: str  # "reported" (a gap the client said), "coalesced" (quotes it counts as merged), "silent"
     t_reported: float | None = None
 
 
@@ -227,10 +228,9 @@ def _sends(history: RunHistory) -> dict[tuple[str, str, int], float]:
     }
 
 
-def losses(history: RunHistory) -> list[Loss]:
-    """What the client reported lost (each gap where its messages were sent) and, for streams it
-    gives sequence numbers for, what it neither received nor reported, in runs (a second apart)."""
-    sends, found, covered = _sends(history), [], set()
+def _gaps(history: RunHistory, sends: dict[tuple[str, str, int], float]) -> list[tuple[Loss, set[Any]]]:
+    """Each loss the client reported, with the messages it names."""
+    found = []
     for gap in history.client_events("gap"):
         data, key = gap.get("data") or {}, gap.get("key")
         target = str(data.get("target", ""))
@@ -239,10 +239,21 @@ def losses(history: RunHistory) -> list[Loss]:
         else:  # a queue's drop: the seq ranges it names, if any, and how many
             seqs = [n for first, last in data.get("ranges", ()) for n in range(first, last + 1)]
         named = {(target, key, n) for n in seqs}
-        covered |= named
         times = [sends[m] for m in named if m in sends] or [gap["t"]]
         count = len(named) or int(data.get("dropped", 0))
-        found.append(Loss(hub_of(target), f"{target}/{key}", min(times), max(times), count, True, gap["t"]))
+        loss = Loss(hub_of(target), f"{target}/{key}", min(times), max(times), count, "reported", gap["t"])
+        found.append((loss, named))
+    return found
+
+
+def losses(history: RunHistory) -> list[Loss]:
+    """What the client reported lost (each gap where its messages were sent) and, for streams it
+    gives sequence numbers for, what it did not receive otherwise, in runs (a second apart): quotes
+    it says it coalesced (its ``quotes_coalesced`` counter, first come first counted), and what it
+    neither received nor reported."""
+    sends = _sends(history)
+    gaps = _gaps(history, sends)
+    covered = set().union(*(named for _, named in gaps)) if gaps else set()
     seen = {
         (e["target"], e["key"], e["seq"])
         for e in history.client
@@ -255,17 +266,24 @@ def losses(history: RunHistory) -> list[Loss]:
         for m, t in sends.items()
         if m not in seen and m not in covered and m[:2] in sequenced and t <= until
     )
-    runs: dict[tuple[str, str], list[float]] = {}
+    coalesced = max(
+        (e["counters"].get("quotes_coalesced", 0) for e in history.client_events("metrics")), default=0
+    )
+    found = [loss for loss, _ in gaps]
+    runs: dict[tuple[str, str, str], list[float]] = {}
     for t, (target, key, _) in unseen:
-        run = runs.get((target, key))
+        how = "silent"
+        if target == "GatewayQuote" and coalesced > 0:
+            how, coalesced = "coalesced", coalesced - 1
+        run = runs.get((target, key, how))
         if run is not None and t - run[-1] <= 1.0:
             run.append(t)
             continue
         if run is not None:
-            found.append(Loss(hub_of(target), f"{target}/{key}", run[0], run[-1], len(run), False))
-        runs[(target, key)] = [t]
-    for (target, key), run in runs.items():
-        found.append(Loss(hub_of(target), f"{target}/{key}", run[0], run[-1], len(run), False))
+            found.append(Loss(hub_of(target), f"{target}/{key}", run[0], run[-1], len(run), how))
+        runs[(target, key, how)] = [t]
+    for (target, key, how), run in runs.items():
+        found.append(Loss(hub_of(target), f"{target}/{key}", run[0], run[-1], len(run), how))
     return sorted(found, key=lambda loss: loss.start)
 
 
@@ -275,6 +293,7 @@ class Flow:
     sent: int
     received: int
     reported_lost: int
+    coalesced: int
     unreported: int | None  # None: the client gives no sequence numbers, so which ones is unknown
 
 
@@ -291,9 +310,12 @@ def flows(history: RunHistory) -> list[Flow]:
             continue
         sequenced = any(e.get("seq") is not None for e in events)
         received = len({(e["target"], e["key"], e["seq"]) for e in events}) if sequenced else len(events)
-        reported = sum(x.count for x in lost if x.hub == hub and x.reported)
-        unreported = sum(x.count for x in lost if x.hub == hub and not x.reported) if sequenced else None
-        found.append(Flow(hub, len(sent), received, reported, unreported))
+
+        def counted(how: str, hub: str = hub) -> int:
+            return sum(x.count for x in lost if x.hub == hub and x.how == how)
+
+        silent = counted("silent") if sequenced else None
+        found.append(Flow(hub, len(sent), received, counted("reported"), counted("coalesced"), silent))
     return found
 
 

@@ -62,9 +62,11 @@ def nice_top(value: float, most: int = 2) -> float:
 
 
 def label(value: float, step: float, unit: str = "") -> str:
-    """``value`` with as many decimals as ``step`` needs: 2 s, 0.5 s, 1.25 s."""
+    """``value`` with as many decimals as ``step`` needs: 2 s, 0.5 s, 1.25 s; thousands as 10k."""
     decimals = max(0, -math.floor(math.log10(step))) if step > 0 else 0
-    text = f"{value:.{decimals}f}"
+    text = (
+        f"{value / 1000:g}k" if step >= 1000 and value else f"{value:.{decimals}f}"
+    )  # 10k: room for the unit
     return f"{text} {unit}" if unit else text
 
 

@@ -86,19 +86,28 @@ def test_states_last_until_the_next_change() -> None:
 
 def test_losses_are_placed_where_the_messages_were_sent() -> None:
     reported, silent = story.losses(partitioned_run())
-    assert (reported.hub, reported.stream, reported.count, reported.reported) == (
+    assert (reported.hub, reported.stream, reported.count, reported.how) == (
         "market",
         "GatewayQuote/CON.F.US.MNQ.Z26",
         15,
-        True,
+        "reported",
     )
     assert (reported.start, reported.end, reported.t_reported) == pytest.approx((102.0, 103.4, 104.1))
-    assert (silent.reported, silent.count) == (False, 1)
+    assert (silent.how, silent.count) == ("silent", 1)
     assert silent.start == pytest.approx(104.1)  # seq 40: neither received nor in a gap
 
 
 def test_flows_count_sent_received_reported_and_neither() -> None:
-    assert story.flows(partitioned_run()) == [Flow("market", 80, 64, 15, 1)]
+    assert story.flows(partitioned_run()) == [Flow("market", 80, 64, 15, 0, 1)]
+
+
+def test_quotes_the_client_says_it_coalesced_are_not_counted_as_silent() -> None:
+    history = partitioned_run()
+    history.client.append(
+        {"t": 109.0, "kind": "metrics", "queued": 0, "tasks": 4, "counters": {"quotes_coalesced": 1}}
+    )
+    assert [loss.how for loss in story.losses(history)] == ["reported", "coalesced"]
+    assert story.flows(history) == [Flow("market", 80, 64, 15, 1, 0)]
 
 
 def test_a_client_without_sequence_numbers_is_counted_not_matched() -> None:

@@ -50,6 +50,7 @@ def test_labels_carry_the_decimals_their_step_needs() -> None:
     assert label(0.5, 0.5, "s") == "0.5 s"
     assert label(0.25, 0.05) == "0.25"
     assert label(200.0, 100.0, "/s") == "200 /s"
+    assert label(10000.0, 5000.0, "/s") == "10k /s"
 
 
 def test_the_time_axis_counts_seconds_from_the_run_s_start_not_the_epoch() -> None:
