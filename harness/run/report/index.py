@@ -232,7 +232,13 @@ def _duration(seconds: float) -> str:
 
 
 def _run_files(run_dir: Path) -> str:
-    names = sorted(p.name for p in run_dir.iterdir() if p.is_file() and p.name != "index.html")
+    """The run's own files, and those in its folders that are no scenario's (an exploration's
+    ``found/``): each scenario's are on its page."""
+    files = [p for p in run_dir.iterdir() if p.is_file() and p.name != "index.html"]
+    for folder in (p for p in run_dir.iterdir() if p.is_dir() and not p.is_symlink()):
+        if not any(folder.glob("**/report.json")) and not (folder / "verdicts.json").is_file():
+            files += [p for p in folder.rglob("*") if p.is_file()][:50]
+    names = sorted(p.relative_to(run_dir).as_posix() for p in files)
     links = ", ".join(f'<a href="{quote(n)}">{esc(n)}</a>' for n in names)
     return f"<p>Files of the run: {links}</p>" if links else ""
 
