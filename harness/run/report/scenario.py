@@ -68,6 +68,8 @@ def write_scenario(
     t0, t1 = story.bounds(history)
     verdicts = [Verdict(v.name, v.ok, relative(v.detail, t0, t1)) for v in verdicts]  # for the page only
     outcome, reason = outcome_of(verdicts, meta)
+    if outcome == "pass":
+        reason += _gist(history)
     title = scenario_title(name, str(meta.get("client", "")), str(meta.get("title", "")))
     summary = {
         "name": name,
@@ -84,6 +86,22 @@ def write_scenario(
     }
     (directory / "report.json").write_text(json.dumps(summary, indent=2))
     (directory / "index.html").write_text(_page(directory, name, history, verdicts, summary))
+
+
+def _gist(history: RunHistory) -> str:
+    """What the first fault did, as a clause: "; partition on market: lost after 1.45 s, back 0.1 s later"."""
+    spans = story.fault_spans(history)
+    if not spans:
+        return ""
+    first = spans[0]
+    marks = [m for m in story.moments(history) if m.hub == first.hub and m.client == 0 and m.t >= first.start]
+    lost = next((m for m in marks if m.kind != "back"), None)
+    said = f"; {first.fault} on {first.hub}: "
+    if lost is None:
+        return said + "the hub stayed connected"
+    back = next((m for m in marks if m.kind == "back" and m.t > lost.t), None)
+    again = f", back {back.t - lost.t:.2f} s later" if back else ", not back"
+    return said + f"{lost.kind} after {lost.t - first.start:.2f} s{again}"
 
 
 def _page(directory: Path, name: str, history: RunHistory, verdicts: list[Verdict], s: dict[str, Any]) -> str:

@@ -59,6 +59,8 @@ def test_a_page_has_a_legend_a_time_axis_and_a_lane_per_hub(tmp_path: Path) -> N
     assert "market hub" in page
     assert "fault being cleared" in page
     assert 'class="clearing"' in page
+    reason = json.loads((tmp_path / "report.json").read_text())["reason"]
+    assert reason == "all 2 verdicts held; partition on market: lost after 1.00 s, back 2.00 s later"
 
 
 def test_every_file_of_the_run_is_linked_and_the_way_back_too(tmp_path: Path) -> None:
