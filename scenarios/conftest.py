@@ -152,9 +152,16 @@ def run_dir(request: pytest.FixtureRequest, base_seed: int) -> abc.Iterator[Path
         tuple(_clients(request.config.getoption("--client"))),
         started,
         time.time(),
-        shlex.join(["pytest", *sys.argv[1:]]),  # as it was asked (a replay of one scenario is on its page)
+        shlex.join(
+            [_python(), "-m", "pytest", *sys.argv[1:]]
+        ),  # as asked; each scenario's replay is on its page
     )
     write_index(directory, about)
+
+
+def _python() -> str:
+    """The python a line shown to run again names: the project's, from the repository root."""
+    return ".venv/bin/python" if (ROOT / ".venv/bin/python").exists() else Path(sys.executable).name
 
 
 @pytest.fixture(scope="session")
