@@ -14,8 +14,11 @@ matrix (``matrix.md``, ``matrix.json``) into its report directory.
 
 from __future__ import annotations
 
+import inspect
 import os
 import random
+import shlex
+import sys
 import time
 import warnings
 import zlib
@@ -26,7 +29,7 @@ from typing import Any
 
 import pytest
 
-from harness.chaos import ChaosRun, replay_command
+from harness.chaos import ChaosRun, directory_name, replay_command
 from harness.clients.registry import KINDS, SOAKABLE, client_kind
 from harness.errors import HarnessError
 from harness.explore import NAMES, narrow
@@ -38,7 +41,7 @@ from harness.infra.toxiproxy import ToxiproxyServer
 from harness.run import matrix
 from harness.run.durations import duration
 from harness.run.findings import Claim, FindingReproduced, Judgement
-from harness.run.report import write_index
+from harness.run.report import RunAbout, write_index
 
 from .findings import claims_for
 
@@ -140,9 +143,25 @@ def run_dir(request: pytest.FixtureRequest, base_seed: int) -> abc.Iterator[Path
         latest.unlink()
     latest.symlink_to(directory.name)
     request.config.stash[RUN_DIR] = directory
+    started = time.time()
     yield directory
-    write_index(directory)
     matrix.write(directory, request.config.stash.get(OUTCOMES, []))
+    about = RunAbout(
+        "Chaos run",
+        base_seed,
+        tuple(_clients(request.config.getoption("--client"))),
+        started,
+        time.time(),
+        shlex.join(
+            [_python(), "-m", "pytest", *sys.argv[1:]]
+        ),  # as asked; each scenario's replay is on its page
+    )
+    write_index(directory, about)
+
+
+def _python() -> str:
+    """The python a line shown to run again names: the project's, from the repository root."""
+    return ".venv/bin/python" if (ROOT / ".venv/bin/python").exists() else Path(sys.executable).name
 
 
 @pytest.fixture(scope="session")
@@ -260,7 +279,7 @@ async def chaos(
     # The seed does not depend on the client: every client sees the same faults at the same times.
     scenario_id = request.node.nodeid.replace(f"-{client_name}]", "]").replace(f"[{client_name}]", "")
     seed = explicit if explicit is not None else zlib.crc32(f"{base_seed}:{scenario_id}".encode())
-    directory = run_dir / request.node.name
+    directory = run_dir / directory_name(request.node.name)
     replay: Path | None = request.config.getoption("--chaos-replay")
     timeline = directory / "timeline.json"  # relative to the repository root, where replays run from
     shown = timeline.relative_to(ROOT) if timeline.is_relative_to(ROOT) else timeline
@@ -275,6 +294,7 @@ async def chaos(
         replay_command=command,
         client=client_name,
         claims=_claims(request.node),
+        about=inspect.getdoc(request.function) or "",
     ) as run:
         _judged_by(request.node, run)
         yield run
@@ -289,7 +309,7 @@ async def incident(
     client_name: str,
 ) -> abc.AsyncIterator[ChaosRun]:
     """A scenario file's run (``scenarios/test_incidents.py``): its own seed, stream and timeline."""
-    directory = run_dir / request.node.name
+    directory = run_dir / directory_name(request.node.name)
     command = incident_replay_command(scenario_file.path, client_name)
     request.node.stash[SCENARIO] = (directory, command)
     async with incident_run(
@@ -367,7 +387,7 @@ def _last_line(report: pytest.TestReport) -> str:
 
 
 def _params(params: dict[str, object]) -> str:
-    rest = [str(v) for k, v in params.items() if k != "client_name"]
+    rest = [str(getattr(v, "name", v)) for k, v in params.items() if k != "client_name"]  # a file: its name
     return f"[{'-'.join(rest)}]" if rest else ""
 
 

@@ -38,3 +38,4 @@ fi
 
 bash scripts/install_toxiproxy.sh
 bash scripts/install_actionlint.sh
+bash scripts/install_chromium.sh

@@ -19,8 +19,10 @@ import asyncio
 import json
 import logging
 import random
+import shlex
 import sys
 import time
+import zlib
 from collections import abc
 from pathlib import Path
 from typing import Any, Self
@@ -40,6 +42,8 @@ from ..run.verdicts import Verdict
 
 log = logging.getLogger(__name__)
 
+ROOT = Path(__file__).resolve().parents[2]
+
 ACCOUNT = gateway.ACCOUNT  # what scenarios subscribe the user hub to
 
 
@@ -56,6 +60,8 @@ class ChaosRun:
         simulator_flags: abc.Sequence[str] = (),
         client: str = "reference",
         claims: abc.Sequence[Claim] = (),
+        title: str = "",
+        about: str = "",
     ) -> None:
         self.name = name
         self.client_name = client
@@ -70,7 +76,10 @@ class ChaosRun:
         self.replay = replay
         self.replay_command = replay_command
         self.rng = random.Random(seed)
-        self.history = RunHistory(meta={"scenario": name, "seed": seed, "client": client})
+        # What the report heads its page with: a title (else one said from ``name``) and what the
+        # scenario is about (a test's docstring, an incident file's summary).
+        about_run = {k: v for k, v in (("title", title), ("about", about)) if v}
+        self.history = RunHistory(meta={"scenario": name, "seed": seed, "client": client, **about_run})
         self.toxiproxy = Toxiproxy(toxiproxy_url)
         self.simulator = SimulatorProcess(
             *gateway.SCALED_FLAGS,
@@ -156,12 +165,12 @@ class ChaosRun:
         self._via = url.rstrip("/")
 
     def _site(self) -> Site:
+        index = len(self._adapters)
+        history = self.history.for_client(index)  # a herd's clients apart in the history
         if self._via is not None:
             hubs = {hub: f"{self._via}/hubs/{hub}" for hub in ("user", "market")}
-            return Site(self._via, hubs, self.history, self.directory, self.seed, len(self._adapters))
-        return Site(
-            self.simulator.url, self.proxy_urls, self.history, self.directory, self.seed, len(self._adapters)
-        )
+            return Site(self._via, hubs, history, self.directory, self.seed, index)
+        return Site(self.simulator.url, self.proxy_urls, history, self.directory, self.seed, index)
 
     async def _sample(self, adapter: ClientAdapter) -> None:
         while True:
@@ -251,8 +260,19 @@ class ChaosRun:
 
 
 def replay_command(nodeid: str, seed: int, timeline: Path, client: str = "reference") -> str:
-    python = Path(sys.executable).name
-    return (
-        f"{python} -m pytest '{nodeid}' -m chaos --client {client} --chaos-seed {seed} "
-        f"--chaos-replay {timeline}"
-    )
+    """The line that replays a scenario run from the repository root, quoted for bash and zsh alike
+    (node ids and report paths hold brackets, which zsh would take for a glob)."""
+    python = ".venv/bin/python" if (ROOT / ".venv/bin/python").exists() else Path(sys.executable).name
+    return shlex.join(
+        [python, "-m", "pytest", nodeid, "-m", "chaos", "--client", client, "--chaos-seed", str(seed),
+         "--chaos-replay", str(timeline)]
+    )  # fmt: skip
+
+
+def directory_name(name: str) -> str:
+    """A scenario run's directory name: its pytest name, but for the slashes a ``cmd:`` client's
+    name holds (and, past 150 characters, its tail: a hash keeps two such names apart)."""
+    if "/" not in name and len(name) <= 150:
+        return name
+    flat = name.replace("/", "_")
+    return flat if len(flat) <= 150 else f"{flat[:140]}-{zlib.crc32(name.encode()):08x}"

@@ -272,11 +272,14 @@ class ReferenceAdapter(AdapterBase):
     def sample_metrics(self) -> None:
         metrics = self.client.metrics()
         counters = {**metrics["counters"], "tokens_logged": self._token_watch.count}
+        windows = metrics["windows"]  # the newest sample of each: the reports draw them over time
         self.history.observe(
             "metrics",
             queued=metrics["queued"],
             tasks=metrics["tasks"],
             callbacks=metrics["callbacks"],
+            loop_lag_ms=windows["loop_lag_ms"]["last"],
+            heartbeat_rtt_ms=windows["heartbeat_rtt_ms"]["last"],
             counters=counters,
         )
 

@@ -18,15 +18,18 @@ from __future__ import annotations
 import argparse
 import logging
 import random
+import shlex
 import signal
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from ..clients.registry import client_argument
 from ..errors import HarnessError
 from ..infra.toxiproxy import ToxiproxyServer
 from ..run.durations import duration
+from ..run.report import RunAbout, write_index
 from .result import shown, slug
 from .search import Explorer, Settings
 from .vocabulary import MOVES, NAMES, narrow
@@ -142,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     signal.signal(signal.SIGTERM, _interrupt)  # a CI runner's stop: still stop cleanly and summarise
+    command = shlex.join(["python", "-m", "harness.explore", *(sys.argv[1:] if argv is None else argv)])
+    about = RunAbout("Exploration", seed, (args.client,), time.time(), None, command)
     try:
         with ToxiproxyServer(log_path=run_dir / "toxiproxy.log") as toxiproxy:
             explorer = Explorer(
@@ -157,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
             except KeyboardInterrupt:
                 print("\n".join(explorer.summary.lines()), flush=True)
                 return 130
+            finally:  # the pages of the runs so far, and a way between them
+                write_index(run_dir, replace(about, ended=time.time()))
     except HarnessError as exc:
         print(f"explore: {exc}", file=sys.stderr)
         return 3

@@ -57,7 +57,13 @@ async def probe(
     ``example_finished`` (the client, or what it waits for, hung)."""
     started = time.monotonic()
     run = ChaosRun(
-        directory.name, example.seed, directory, toxiproxy_url, client=client, replay_command=replay_command
+        directory.name,
+        example.seed,
+        directory,
+        toxiproxy_url,
+        client=client,
+        replay_command=replay_command,
+        title=f"Generated example: {example.describe()}",
     )
     try:
         async with asyncio.timeout(timeout_s):

@@ -28,6 +28,7 @@ from ..chaos import ChaosRun
 from ..clients.registry import client_argument
 from ..errors import HarnessError
 from ..infra.toxiproxy import ToxiproxyServer
+from ..run.report import RunAbout, write_index
 from ..run.verdicts import Verdict
 from .build import CaptureError, build
 from .example import FAULTS, capture_session
@@ -141,8 +142,11 @@ def _replay(scenario: ScenarioFile, client: str, reports: Path) -> int:
     logging.basicConfig(filename=directory / "incident.log", level=logging.INFO, force=True)
     command = replay_command(scenario.path, client)
     print(f"incident: {scenario.title}\n  {scenario.name} against {client}; runs in {directory}", flush=True)
+    started = time.time()
     with ToxiproxyServer(log_path=directory / "toxiproxy.log") as toxiproxy:
         verdicts = asyncio.run(_run(scenario, client, toxiproxy.url, directory, command))
+    about = RunAbout("Incident replay", scenario.seed, (client,), started, time.time(), command)
+    write_index(directory.parent, about)  # the scenario's page links back to it
     for verdict in verdicts:
         print(f"  {verdict.status.upper():7} {verdict.name}: {verdict.detail}")
     failed = [v.name for v in verdicts if v.failed]

@@ -45,6 +45,8 @@ def chaos_run(
         client=client,
         replay_command=replay_command,
         claims=claims,
+        title=scenario.title,
+        about=scenario.summary,
     )
 
 

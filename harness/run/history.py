@@ -6,7 +6,11 @@ Three sources merged into one JSON-lines file (``history.jsonl``), each line wit
   ``state``, ``gap``, ``subscribed``, ``metrics``), ``hub``, ``key``, ``seq``, ``data`` (small);
 - ``server``: a send-history entry of the simulator (``simulator.history``): ``connectionId``,
   ``hub``, ``target``, ``key``, ``seq``, ``type``;
-- ``fault``: a fault step applied or cleared (``action``, ``fault``, ``hub``, params).
+- ``fault``: a fault step applied or cleared (``action``, ``fault``, ``hub``, params; a clear's ``t``
+  is when it was done, its ``asked`` when it was asked).
+
+A run with several clients (a herd) gives each its own view (``for_client``): the observations of
+all but the first carry ``client_index``, so a report can tell them apart.
 
 Times are epoch seconds (``t``) on every line, so sources line up. ``RunHistory.load`` reads a
 saved run back, so the checkers can run again offline.
@@ -29,13 +33,20 @@ class RunHistory:
     faults: list[dict[str, Any]] = field(default_factory=list)
     requests: list[dict[str, Any]] = field(default_factory=list)  # the simulator's HTTP request log
     meta: dict[str, Any] = field(default_factory=dict)
+    client_index: int = 0  # which client of the run observes through this view (``for_client``)
+
+    def for_client(self, index: int) -> RunHistory:
+        """A view of this history for the run's ``index``-th client: the same lists, and its
+        observations tagged ``client_index`` (but the first client's: most runs have one)."""
+        return RunHistory(self.client, self.server, self.faults, self.requests, self.meta, client_index=index)
 
     def observe(self, kind: str, **fields: Any) -> None:
-        self.client.append({"t": time.time(), "kind": kind, **fields})
+        self.observe_at(time.time(), kind, **fields)
 
     def observe_at(self, t: float, kind: str, **fields: Any) -> None:
         """An observation stamped by the process that made it (an adapter process's own clock)."""
-        self.client.append({"t": t, "kind": kind, **fields})
+        tag = {"client_index": self.client_index} if self.client_index else {}
+        self.client.append({"t": t, "kind": kind, **fields, **tag})
 
     def fault(self, action: str, **fields: Any) -> None:
         self.faults.append({"t": time.time(), "action": action, **fields})

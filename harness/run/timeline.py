@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
 from collections import abc
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -171,12 +172,14 @@ class Player:
     async def _do(self, action: str, step: Step) -> None:
         for hub in step.hubs():
             # A fault counts from when its apply was asked (detection bounds are never lenient) until
-            # its clear was done (removing a toxic that held data can take seconds).
+            # its clear was done (removing a toxic that held data can take seconds); the clear keeps
+            # when it was asked too (``asked``), so a report can draw the clearing apart.
             if action == "apply":
                 self.history.fault(action, fault=step.fault, hub=hub, params=step.params)
+            asked = time.time()
             await self._act(action, step, hub)
             if action == "clear":
-                self.history.fault(action, fault=step.fault, hub=hub, params=step.params)
+                self.history.fault(action, fault=step.fault, hub=hub, params=step.params, asked=asked)
 
     async def _act(self, action: str, step: Step, hub: str) -> None:
         key = (id(step), hub)

@@ -21,6 +21,7 @@ from pathlib import Path
 from ..clients.reference import leak, size
 from ..errors import HarnessError
 from ..run.durations import duration
+from ..run.report import RunAbout, write_index
 from . import report
 from .config import CLIENTS, SoakConfig
 from .growth import Thresholds
@@ -154,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
         latest = out.parent / "latest"
         latest.unlink(missing_ok=True)
         latest.symlink_to(out.name)
-    report.write(result)
+    report.write(result, indexed=args.out is None)
+    if args.out is None:  # the soak's page links back to the list of soaks
+        write_index(out.parent, RunAbout("Memory soaks"))
     print(result.summary(), flush=True)
     return {"pass": 0, "fail": 1}.get(result.status, 4)  # 4: nothing failed, but some verdict is unknown

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import math
 import shlex
+import sys
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from ..clients.registry import SOAKABLE
 from .growth import MB, Thresholds
+
+ROOT = Path(__file__).resolve().parents[2]
 
 # The clients a soak can run and track: those speaking the whole-client driver protocol (the
 # reference client, project-x-py in its own venv with memray added; ``harness/clients/registry.py``).
@@ -82,8 +86,9 @@ class SoakConfig:
 
     def command(self) -> str:
         """The command line that runs this soak again."""
+        python = ".venv/bin/python" if (ROOT / ".venv/bin/python").exists() else Path(sys.executable).name
         parts = [
-            "python",
+            python,
             "-m",
             "harness.soak",
             "--duration",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -89,3 +90,33 @@ def test_a_fault_ending_in_front_of_one_that_holds_data_is_refused(steps: list[S
 )
 def test_faults_toxiproxy_can_take_off_in_order_are_played(steps: list[Step]) -> None:
     Timeline(1, steps)
+
+
+async def test_a_clear_keeps_when_it_was_asked_apart_from_when_it_was_done(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = [1000.0]
+    monkeypatch.setattr(time, "time", lambda: clock[0])
+    history = RunHistory()
+    player = Player(None, {}, "http://127.0.0.1:9", history)  # type: ignore[arg-type]  # _act is replaced
+
+    async def act(action: str, step: Step, hub: str) -> None:
+        clock[0] += 2.5 if action == "clear" else 0.0  # removing a toxic that held data takes a while
+
+    monkeypatch.setattr(player, "_act", act)
+    step = Step(0.0, "partition", "market", 1.0)
+    for action in ("apply", "clear"):  # as play does at 0 s and 1 s
+        await player._do(action, step)
+    applied, cleared = history.faults
+    assert (applied["action"], applied["t"]) == ("apply", 1000.0)
+    assert (cleared["action"], cleared["asked"], cleared["t"]) == ("clear", 1000.0, 1002.5)
+
+
+def test_each_client_of_a_run_observes_into_the_same_history_under_its_own_index() -> None:
+    history = RunHistory()
+    history.observe_at(1.0, "state", hub="market")
+    history.for_client(2).observe_at(2.0, "state", hub="market")
+    assert history.client == [
+        {"t": 1.0, "kind": "state", "hub": "market"},  # the first client's: untagged, as most runs have one
+        {"t": 2.0, "kind": "state", "hub": "market", "client_index": 2},
+    ]
