@@ -9,6 +9,8 @@ legend, and link only to files that are there; the failing page must say what ha
 opening a file. Screenshots go to the test's tmp dir, and to ``$FAULTLINE_SCREENSHOTS`` if set.
 
 Skipped, saying why, where Chromium is not installed (``make setup`` installs Debian's package).
+``FAULTLINE_REPORT_RUN=reports/latest`` checks a run of yours instead (``make run``'s, say): every
+page but the two checks about this test's own run.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ SCENARIO = (
     "scenarios/test_partition.py::test_partition_of_the_market_hub_is_detected_and_healed_with_no_silent_loss"
 )
 WIDTH = 1280
+GIVEN = "FAULTLINE_REPORT_RUN"  # a run directory to check instead of making one
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +43,8 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     why = available()
     if why is not None:
         pytest.skip(f"no browser to render the reports in: {why}")
+    if os.environ.get(GIVEN):
+        return Path(os.environ[GIVEN]).resolve()
     reports = tmp_path_factory.mktemp("reports")
     planted = f"cmd:{sys.executable} {PLANTED} --plant forget-subscriptions"
     done = subprocess.run(
@@ -87,7 +92,9 @@ def _scenario_pages(seen: dict[Path, Seen]) -> dict[Path, Seen]:
 
 def test_every_page_of_the_run_was_rendered(run: Path, seen: dict[Path, Seen]) -> None:
     assert run / "index.html" in seen
-    assert len(_scenario_pages(seen)) == 2
+    assert len(_scenario_pages(seen)) == (
+        len(list(run.glob("*/report.json"))) if os.environ.get(GIVEN) else 2
+    )
 
 
 def test_no_page_raises_a_script_or_console_error(seen: dict[Path, Seen]) -> None:
@@ -127,6 +134,8 @@ def test_every_link_points_at_a_file_that_is_there(seen: dict[Path, Seen]) -> No
 
 
 def test_the_failing_page_says_what_happened_without_opening_a_file(seen: dict[Path, Seen]) -> None:
+    if os.environ.get(GIVEN):
+        pytest.skip(f"{GIVEN}: this run's own failing page is the one checked")
     [s] = [
         s
         for p, s in _scenario_pages(seen).items()
