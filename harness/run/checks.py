@@ -188,11 +188,16 @@ def recovered_within(
     history: RunHistory, bound_s: float, streams: dict[str, list[str]] | None = None
 ) -> Verdict:
     """After each loss of a hub, it was CONNECTED again within ``bound_s`` of the fault clearing
-    (or of the loss, if no fault was active) and, for the market hub, every subscribed stream
-    (``streams``: target -> keys) delivered an event within ``bound_s`` of reconnecting."""
+    (or of the loss, if no fault was active) and every subscribed stream that hub carries
+    (``streams``: target -> keys) delivered an event within ``bound_s`` of reconnecting.
+
+    A stream is not held to that after a reconnect when something else explains its silence: a
+    new fault on the hub within the window (its own loss and recovery are judged), or the client
+    unsubscribing that stream itself between the loss and the window's end (churn)."""
     name = "recovered"
     problems = []
     clears = [f for f in history.faults if f["action"] == "clear"]
+    applies = [f for f in history.faults if f["action"] == "apply"]
     for hub in ("user", "market"):
         changes = _states(history, hub)
         for t, old, new in changes:
@@ -203,16 +208,37 @@ def recovered_within(
             if not back or back[0] - since > bound_s:
                 problems.append(f"{hub} lost at {t:.3f}, not back within {bound_s} s")
                 continue
+            window = (back[0], back[0] + bound_s)
+            if any(f["hub"] == hub and window[0] < f["t"] < window[1] for f in applies):
+                continue  # a new fault within the window: its own loss and recovery are judged
             for target, keys in (streams or {}).items():
                 for key in keys:
+                    if _hub_of(target) != hub or _unsubscribed(history, target, key, t, window[1]):
+                        continue
                     events = [
                         e["t"] for e in history.client if e.get("target") == target and e.get("key") == key
                     ]
-                    if not any(back[0] <= et <= back[0] + bound_s for et in events):
+                    if not any(window[0] <= et <= window[1] for et in events):
                         problems.append(f"{target}/{key} silent for {bound_s} s after {hub} reconnected")
     if problems:
         return Verdict(name, False, "; ".join(problems))
     return Verdict(name, True, f"every loss recovered and resubscribed within {bound_s:g} s")
+
+
+STREAM_OF = {"GatewayQuote": "quotes", "GatewayTrade": "trades", "GatewayDepth": "depth"}
+
+
+def _hub_of(target: str) -> str:
+    return "user" if target.startswith("GatewayUser") else "market"
+
+
+def _unsubscribed(history: RunHistory, target: str, key: str, start: float, end: float) -> bool:
+    """Whether the client itself unsubscribed ``target``'s ``key`` between ``start`` and ``end``."""
+    stream = STREAM_OF.get(target)
+    return any(
+        start <= e["t"] <= end and e.get("stream") == stream and e.get("key") == key
+        for e in history.client_events("unsubscribed")
+    )
 
 
 def no_duplicate_subscriptions(history: RunHistory) -> Verdict:

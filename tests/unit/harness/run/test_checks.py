@@ -166,6 +166,25 @@ def test_recovered_within_wants_the_hub_back_and_its_streams_flowing() -> None:
     assert not checks.recovered_within(never_back, 2.0).ok
 
 
+def test_recovered_within_holds_a_stream_only_when_nothing_else_explains_its_silence() -> None:
+    market = [state("market", 0.5, "connecting", "connected"), state("market", 2.0, "connected", "reconnecting"),
+              state("market", 3.0, "reconnecting", "connected")]  # fmt: skip
+    silent = history(client=[*market, *seen([5], t=1.0)])
+    assert not checks.recovered_within(silent, 2.0, {Q: ["C"]}).ok
+    # a new fault on the hub within the window: its own loss and recovery are judged, not this one
+    refaulted = history(client=silent.client, faults=[{"t": 3.2, "action": "apply", "hub": "market"}])
+    assert checks.recovered_within(refaulted, 2.0, {Q: ["C"]}).ok
+    elsewhere = history(client=silent.client, faults=[{"t": 3.2, "action": "apply", "hub": "user"}])
+    assert not checks.recovered_within(elsewhere, 2.0, {Q: ["C"]}).ok
+    # the client unsubscribed that stream itself (churn) between the loss and the window's end
+    churned = {"t": 2.5, "kind": "unsubscribed", "stream": "quotes", "key": "C", "ok": True}
+    assert checks.recovered_within(history(client=[*silent.client, churned]), 2.0, {Q: ["C"]}).ok
+    # a user hub's reconnect does not hold market streams to it (the market hub's loss does)
+    user = [state("user", 0.5, "connecting", "connected"), state("user", 2.0, "connected", "reconnecting"),
+            state("user", 3.0, "reconnecting", "connected")]  # fmt: skip
+    assert checks.recovered_within(history(client=[*user, *seen([5], t=1.0)]), 2.0, {Q: ["C"]}).ok
+
+
 def test_no_duplicate_subscriptions_catches_a_second_subscribe() -> None:
     good = {
         "a": [
