@@ -11,6 +11,7 @@ import pytest
 
 from client import CallbackPolicy
 from harness.chaos import ACCOUNT, ChaosRun
+from harness.infra import gateway
 from harness.run import checks
 from harness.run.checks import Verdict
 from harness.run.timeline import Step
@@ -118,7 +119,7 @@ async def race_subscriptions(chaos: ChaosRun, steps: list[Step]) -> None:
     await storm()
     await player
     await asyncio.sleep(2.0 + (chaos.allowance_s if steps else 0.0))  # after the last reconnect
-    targets = {"quotes": "GatewayQuote", "trades": "GatewayTrade", "depth": "GatewayDepth"}
+    targets = gateway.STREAM_TARGETS
     cannot_unsubscribe = any(
         "unsupported" in str(e.get("error")) for e in chaos.history.client_events("unsubscribed")
     )

@@ -25,13 +25,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..clients.adapters import ClientAdapter
+from ..infra import gateway
 from ..run import checks
 from ..run.history import RunHistory
 from ..run.verdicts import Verdict
 from .run import ACCOUNT, ChaosRun
 
 STREAMS = ("quotes", "trades", "depth")
-TARGETS = {"quotes": "GatewayQuote", "trades": "GatewayTrade", "depth": "GatewayDepth"}
+TARGETS = gateway.STREAM_TARGETS
 
 
 @dataclass(frozen=True, slots=True)

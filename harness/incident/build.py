@@ -33,14 +33,13 @@ from simulator.projectx.catalog import PRODUCTS
 
 from ..chaos.session import BOUND_OF, INVARIANTS, STREAMS, TARGETS, Bounds
 from ..errors import HarnessError
-from ..infra.gateway import SCALED_FLAGS
+from ..infra.gateway import SCALED_FLAGS, STREAM_METHODS
 from ..run.timeline import Step, crossing
 from .scenario import BOUND_KEYS, ScenarioFileError, load
 
 SCALED_SYMBOLS = SCALED_FLAGS[SCALED_FLAGS.index("--symbols") + 1].split(",")  # what scenarios list
 USER_TARGETS = ("GatewayUserAccount", "GatewayUserOrder", "GatewayUserPosition", "GatewayUserTrade")
-SUBSCRIBE = {"SubscribeContractQuotes": "quotes", "SubscribeContractTrades": "trades",
-             "SubscribeContractMarketDepth": "depth"}  # fmt: skip
+SUBSCRIBE = {f"Subscribe{method}": stream for stream, method in STREAM_METHODS.items()}
 
 
 class CaptureError(HarnessError):

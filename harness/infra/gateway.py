@@ -34,6 +34,11 @@ SUBSCRIPTION_METHODS = frozenset(
     )
 )
 
+# The market streams by the names clients subscribe them under: the target each is delivered as,
+# and the hub method (after its Subscribe/Unsubscribe verb) that asks for it.
+STREAM_TARGETS = {"quotes": "GatewayQuote", "trades": "GatewayTrade", "depth": "GatewayDepth"}
+STREAM_METHODS = {"quotes": "ContractQuotes", "trades": "ContractTrades", "depth": "ContractMarketDepth"}
+
 # Timers scaled to seconds (the reference client is tuned to them, ``clients/reference.py``), two
 # symbols, and rates a scenario can reason about.
 SCALED_FLAGS = (

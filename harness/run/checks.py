@@ -10,6 +10,7 @@ import statistics
 from collections import Counter, defaultdict
 from typing import Any
 
+from ..infra import gateway
 from .history import RunHistory
 from .verdicts import Verdict
 
@@ -225,7 +226,7 @@ def recovered_within(
     return Verdict(name, True, f"every loss recovered and resubscribed within {bound_s:g} s")
 
 
-STREAM_OF = {"GatewayQuote": "quotes", "GatewayTrade": "trades", "GatewayDepth": "depth"}
+STREAM_OF = {target: stream for stream, target in gateway.STREAM_TARGETS.items()}
 
 
 def _hub_of(target: str) -> str:
