@@ -43,9 +43,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from simulator import options
+from simulator.projectx.replay import recorded_event
 
 from ..chaos.session import BOUND_OF, INVARIANTS, STREAMS, Bounds
 from ..errors import HarnessError
@@ -315,18 +314,12 @@ class _Reader:
 
 
 def _check_recording(path: Path, fail: abc.Callable[[str], ScenarioFileError]) -> None:
-    """Every line a recorded event (what the simulator's replay would stop on, found now)."""
+    """Every line a recorded event, as the simulator's replay reads it (what it would stop on,
+    found now)."""
     with path.open("rb") as lines:
         for number, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                entry = orjson.loads(line)
-            except orjson.JSONDecodeError:
-                raise fail(f"{path.name} line {number}: not JSON") from None
-            ok = isinstance(entry, dict) and isinstance(entry.get("t"), int | float) and entry["t"] >= 0
-            ok = ok and all(isinstance(entry.get(k), str) for k in ("hub", "target", "key"))
-            if not (ok and isinstance(entry.get("arguments"), list)):
-                raise fail(
-                    f"{path.name} line {number}: not a recorded event (t, hub, target, key, arguments)"
-                )
+            if line.strip():
+                try:
+                    recorded_event(line, number)
+                except ValueError as exc:
+                    raise fail(f"{path.name} {exc}") from None

@@ -97,6 +97,24 @@ class ReplayBook:
         return [reset, *bids, *asks]
 
 
+def recorded_event(line: bytes, number: int) -> dict[str, Any]:
+    """Line ``number`` of a recording as its event; ``ValueError`` saying which line and why."""
+    try:
+        entry = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        raise ValueError(f"line {number}: not JSON: {exc}") from None
+    ok = (
+        isinstance(entry, dict)
+        and isinstance(entry.get("t"), int | float)
+        and 0 <= entry["t"] < math.inf
+        and all(isinstance(entry.get(k), str) for k in ("hub", "target", "key"))
+        and isinstance(entry.get("arguments"), list)
+    )
+    if not ok:
+        raise ValueError(f"line {number}: not a recorded event (t, hub, target, key, arguments)")
+    return entry  # type: ignore[no-any-return]
+
+
 Publish = abc.Callable[[str, str, str, list[Any]], bool]  # hub, target, key, arguments -> known?
 
 
@@ -162,21 +180,9 @@ class Replayer:
             log.info("replay of %s ended: %d sent, %d skipped", self.path, self.sent, self.skipped)
 
     def _entry(self, line: bytes, number: int) -> dict[str, Any]:
-        try:
-            entry = orjson.loads(line)
-        except orjson.JSONDecodeError as exc:
-            raise ValueError(f"line {number}: not JSON: {exc}") from None
-        ok = (
-            isinstance(entry, dict)
-            and isinstance(entry.get("t"), int | float)
-            and 0 <= entry["t"] < math.inf
-            and all(isinstance(entry.get(k), str) for k in ("hub", "target", "key"))
-            and isinstance(entry.get("arguments"), list)
-        )
-        if not ok:
-            raise ValueError(f"line {number}: not a recorded event (t, hub, target, key, arguments)")
+        entry = recorded_event(line, number)
         self.position_s = float(entry["t"])
-        return entry  # type: ignore[no-any-return]
+        return entry
 
     def _play(self, entry: dict[str, Any]) -> None:
         key, arguments = entry["key"], entry["arguments"]
