@@ -39,6 +39,12 @@ SUBSCRIPTION_METHODS = frozenset(
 STREAM_TARGETS = {"quotes": "GatewayQuote", "trades": "GatewayTrade", "depth": "GatewayDepth"}
 STREAM_METHODS = {"quotes": "ContractQuotes", "trades": "ContractTrades", "depth": "ContractMarketDepth"}
 
+
+def hub_of(target: str) -> str:
+    """The hub that carries ``target``'s events: the user hub's all start ``GatewayUser``."""
+    return "user" if target.startswith("GatewayUser") else "market"
+
+
 # Timers scaled to seconds (the reference client is tuned to them, ``clients/reference.py``), two
 # symbols, and rates a scenario can reason about.
 SCALED_FLAGS = (

@@ -87,5 +87,9 @@ class RunHistory:
                     buckets[src].append(line)
         return history
 
+    def end(self) -> float:
+        """When the run ended (``meta["end"]``), else its last client observation."""
+        return float(self.meta.get("end", max((e["t"] for e in self.client), default=0.0)))
+
     def client_events(self, *kinds: str) -> list[dict[str, Any]]:
         return [e for e in self.client if e["kind"] in kinds]

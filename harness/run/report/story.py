@@ -19,6 +19,7 @@ from collections import abc, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from ...infra.gateway import hub_of
 from ..history import RunHistory
 
 HUBS = ("user", "market")
@@ -30,10 +31,6 @@ METRICS = {
     "callbacks": "callbacks",
 }
 SETTLE_S = 1.0  # what was sent this close to the end may still be on its way (as no_silent_loss says)
-
-
-def hub_of(target: str) -> str:
-    return "user" if target.startswith("GatewayUser") else "market"
 
 
 def bounds(history: RunHistory) -> tuple[float, float]:
