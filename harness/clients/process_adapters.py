@@ -73,7 +73,8 @@ class DriverAdapter(AdapterBase):
         elif kind == "metrics":
             self._last_metrics = event
             fields = {k: event.get(k) for k in ("queued", "tasks", "callbacks", "counters")}
-            self.history.observe_at(event["t"], "metrics", **fields)
+            measured = {k: event[k] for k in ("loop_lag_ms", "heartbeat_rtt_ms") if event.get(k) is not None}
+            self.history.observe_at(event["t"], "metrics", **fields, **measured)
         elif kind == "gap":
             self.history.observe_at(event["t"], "gap", key=event.get("key"), data=event.get("data"))
         elif kind == "token_logged":

@@ -21,7 +21,8 @@ report them all; ``entries``: the kinds, of ``trade`` and ``depth``, the client 
 entry of a message's list rather than once per message, so the harness counts those in entries); ``done`` (``ref``, ``ok``, ``result``, ``error``, ``took_s``); ``message`` (``kind``,
 ``hub``, ``target``, ``key``, ``seq`` when the client exposes it); ``state`` (``hub``, ``from``,
 ``to``, ``reason``: what the client itself says about the hub); ``metrics`` (``tasks``,
-``queued``, ``counters``, and ``callbacks`` when the client can count its registered callbacks)
+``queued``, ``counters``, and ``callbacks`` when the client can count its registered callbacks;
+``loop_lag_ms`` and ``heartbeat_rtt_ms``, the newest of each, when the client measures them)
 every 100 ms; ``gap`` (``key``, ``data``) if the client reports losses; ``token_logged``
 (``logger``, ``level``, ``where``: a log record held the client's token, ``token_watch.py``);
 ``memory_window`` when memray tracks the client (``memory_agent.py``).
@@ -39,6 +40,7 @@ What a client cannot say, its driver leaves out, and the verdicts that need it a
 | ``metrics.queued`` | null | ``queues_bounded`` (and the soak's ``queued_bounded``) |
 | ``metrics.tasks`` | null | ``tasks_bounded`` |
 | ``metrics.callbacks`` | absent | the soak's ``callbacks_bounded`` |
+| ``metrics.loop_lag_ms``, ``metrics.heartbeat_rtt_ms`` | absent or null | nothing: the report draws no such chart (the driver does not measure them itself: a probe in the client's loop would wake a loop that some bugs need idle, see ``serve``) |
 | a counter in ``metrics.counters`` | absent or null (never 0 for "I do not count this") | ``<counter>_between`` (``callbacks_skipped_open_breaker``, ``seq_gaps``, ``callback_timeouts``, ...); ``tokens_logged`` absent makes ``token_never_in_logs`` unknown |
 | ``refresh_token`` | answered ``ok: false``, error "unsupported" | the verdicts about a refresh |
 | a hub state | ``ready.states`` lists the ones it can report | checks that need the missing state: ``*_failed_visibly`` without ``failed`` |

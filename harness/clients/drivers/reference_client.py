@@ -120,10 +120,13 @@ class ReferenceDriver(ClientDriver):
     def metrics(self):
         metrics = self.client.metrics()
         counters = {**self.behaviours.counters, **metrics["counters"]}  # the client's own win
+        windows = metrics["windows"]  # the newest sample of each: the reports draw them over time
         return {
             "tasks": metrics["tasks"],
             "queued": metrics["queued"],
             "callbacks": metrics["callbacks"],
+            "loop_lag_ms": windows["loop_lag_ms"]["last"],
+            "heartbeat_rtt_ms": windows["heartbeat_rtt_ms"]["last"],
             "counters": counters,
         }
 

@@ -68,6 +68,8 @@ async def test_the_reference_client_behind_the_protocol_reports_events_states_an
     states = [(e["hub"], e["data"]["to"]) for e in history.client_events("state")]
     assert ("market", "connected") in states
     assert history.client_events("metrics")[-1]["tasks"] is not None
+    # what the client measures of itself crosses the process boundary (the report charts it)
+    assert any(e.get("loop_lag_ms") is not None for e in history.client_events("metrics"))
     assert adapter.callback_calls() >= 5
     [shutdown] = history.client_events("adapter_shutdown")
     assert shutdown["how"] == "exited"
