@@ -28,9 +28,13 @@ async def test_r8_connecting_while_a_negotiate_never_answers_returns_in_time_the
 ) -> None:
     """The user hub's negotiate is accepted and never answered for 8 s: ``connect()`` must give up
     on its own, the client must stay usable (``close()`` answers), and once negotiates are
-    answered again the hub must come up (its attempt was not left hanging for ever)."""
+    answered again the hub must come up (its attempt was not left hanging for ever). A client that
+    skips negotiate meets the same hang at its WebSocket upgrade, held just as long."""
     client = await chaos.client()
-    steps = [Step(0.0, "server:slow_negotiate", "user", 8.0, {"delay_s": 120})]
+    steps = [
+        Step(0.0, "server:slow_negotiate", "user", 8.0, {"delay_s": 120}),
+        Step(0.0, "server:slow_upgrade", "user", 8.0, {"delay_s": 120}),
+    ]
     player = asyncio.create_task(chaos.play(chaos.timeline(lambda rng: steps)))
     await asyncio.sleep(0.2)
     first = await client.connect(timeout_s=2.0)

@@ -28,9 +28,7 @@ async def test_r4_a_herd_of_clients_backs_off_with_jitter_and_one_told_to_gives_
     await chaos.play(chaos.timeline(lambda rng: [Step(0.5, "refuse", "market", 4.0)]))
     await asyncio.sleep(3.0 + chaos.allowance_s)  # the herd reconnects once the market is back
     requests = await _requests(chaos)
-    negotiates = [r["t"] for r in requests if r["requestLine"].startswith("POST /hubs/market/negotiate")]
-    # A client that skips negotiate (topstep-sdk) begins each attempt with the WebSocket upgrade.
-    attempts = negotiates or [r["t"] for r in requests if r["requestLine"].startswith("GET /hubs/market")]
+    attempts = checks.connect_attempts(requests, "market")
     outage_start = chaos.history.faults[0]["t"]
     retries = sorted(t - outage_start for t in attempts if t > outage_start)
     firsts = retries[: len(herd)]
@@ -91,24 +89,22 @@ async def test_r7_callbacks_that_subscribe_and_register_during_faults_never_dead
 
 
 async def test_r4_a_long_hub_outage_is_retried_with_backoff_until_the_hub_is_back(chaos: ChaosRun) -> None:
-    """The market hub's TCP drops and for 25 s its negotiate answers 503 (a deployment): the client
-    retries with growing gaps (not at a fixed pace), keeps trying for the whole outage, and is
-    back, streaming, soon after it ends."""
+    """The market hub's TCP drops and for 25 s its negotiate and its WebSocket upgrade answer 503
+    (a deployment): the client retries with growing gaps (not at a fixed pace), keeps trying for
+    the whole outage, and is back, streaming, soon after it ends. (A client that skips negotiate
+    meets the outage at the upgrade; one that negotiates, at negotiate.)"""
     client = await chaos.client()
     await client.connect()
     await client.subscribe("quotes", chaos.contract)
     steps = [
         Step(1.0, "server:negotiate_status", "market", 25.0, {"status": 503}),
+        Step(1.0, "server:upgrade_status", "market", 25.0, {"status": 503}),
         Step(1.0, "server_abort", "market"),
     ]
     await chaos.play(chaos.timeline(lambda rng: steps))
     await chaos.finish(client, settle_s=4.0 + chaos.allowance_s)
     start, end = (f["t"] for f in chaos.history.faults if f["fault"] == "server:negotiate_status")
-    attempts = [
-        r["t"]
-        for r in chaos.history.requests
-        if r["requestLine"].startswith("POST /hubs/market/negotiate") and start <= r["t"] <= end
-    ]
+    attempts = [t for t in checks.connect_attempts(chaos.history.requests, "market") if start <= t <= end]
     chaos.check(
         [
             checks.retries_back_off(attempts),

@@ -57,12 +57,16 @@ async def test_r3_a_token_refreshed_through_the_client_keeps_the_streams_and_is_
 
 
 async def test_r3_r8_a_refresh_while_no_negotiate_is_answered_returns_in_time(chaos: ChaosRun) -> None:
-    """From 0.5 s on no negotiate is answered (for a minute): a refresh that reconnects the hubs
-    to use its new token must still answer in bounded time, and ``close()`` too."""
+    """From 0.5 s on no negotiate is answered (for a minute), nor a WebSocket upgrade (for a client
+    that skips negotiate): a refresh that reconnects the hubs to use its new token must still
+    answer in bounded time, and ``close()`` too."""
     client = await chaos.client()
     await client.connect()
     await client.subscribe("quotes", chaos.contract)
-    steps = [Step(0.5, "server:slow_negotiate", "both", 60.0, {"delay_s": 120})]
+    steps = [
+        Step(0.5, "server:slow_negotiate", "both", 60.0, {"delay_s": 120}),
+        Step(0.5, "server:slow_upgrade", "both", 60.0, {"delay_s": 120}),
+    ]
     player = asyncio.create_task(chaos.play(chaos.timeline(lambda rng: steps)))
     await asyncio.sleep(1.0)
     outcome = await client.refresh_token(within_s=REFRESH_BOUND_S + 5)

@@ -1,7 +1,7 @@
 """``server:<name>``: any of the simulator's own faults (``simulator/faults/``, one file each:
-stop_pings, reject_handshake, negotiate_status, slow_negotiate, split_frames, duplicate_messages,
-malformed_message, hub_down, ...), injected for the step's hub through the control API and cleared
-after the step's duration.
+stop_pings, reject_handshake, negotiate_status, slow_negotiate, slow_upgrade, split_frames,
+duplicate_messages, malformed_message, hub_down, ...), injected for the step's hub through the
+control API and cleared after the step's duration.
 
 The faults stay defined in the simulator, where they act; here they are named in the same
 vocabulary, and their parameters are checked by the simulator's own class before a run starts.

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import itertools
 import statistics
-from collections import defaultdict
+from collections import abc, defaultdict
 from typing import Any
 
 from ..infra import gateway
@@ -297,6 +297,14 @@ def failed_visibly(history: RunHistory, hub: str, reason: str) -> Verdict:
     ok = bool(failed) and reason in (failed[-1]["data"].get("reason") or "")
     detail = failed[-1]["data"].get("reason") if failed else f"{hub} never FAILED"
     return Verdict(f"{hub}_failed_visibly", ok, str(detail))
+
+
+def connect_attempts(requests: abc.Iterable[dict[str, Any]], hub: str) -> list[float]:
+    """When each attempt to connect ``hub`` began, in the simulator's request log: its negotiates,
+    or, for a client that skips negotiate (topstep-sdk), its WebSocket upgrades."""
+    requests = list(requests)
+    negotiates = [r["t"] for r in requests if r["requestLine"].startswith(f"POST /hubs/{hub}/negotiate")]
+    return negotiates or [r["t"] for r in requests if r["requestLine"].startswith(f"GET /hubs/{hub}")]
 
 
 def retries_back_off(attempts: list[float]) -> Verdict:

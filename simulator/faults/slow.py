@@ -1,6 +1,8 @@
-"""``slow_negotiate`` / ``slow_handshake``: negotiate, or the handshake reply, comes ``delay_s``
-late (for as long as any test waits, with ``MAX_DELAY_S``), as from a server stuck in garbage
-collection."""
+"""``slow_negotiate`` / ``slow_upgrade`` / ``slow_handshake``: negotiate, the WebSocket upgrade's
+101, or the handshake reply, comes ``delay_s`` late (for as long as any test waits, with
+``MAX_DELAY_S``), as from a server stuck in garbage collection or a proxy holding the upgrade. A
+client that skips negotiate (``skipNegotiation``) meets a hung connect attempt only as a slow
+upgrade."""
 
 from __future__ import annotations
 
@@ -33,6 +35,15 @@ class SlowNegotiate(_Slow):
     describes = "negotiate answers late"
 
     async def negotiate(self, request: web.Request) -> web.StreamResponse | None:
+        await asyncio.sleep(self.params["delay_s"])
+        return None
+
+
+class SlowUpgrade(_Slow):
+    name = "slow_upgrade"
+    describes = "the WebSocket upgrade answers late"
+
+    async def upgrade(self, request: web.Request) -> web.StreamResponse | None:
         await asyncio.sleep(self.params["delay_s"])
         return None
 

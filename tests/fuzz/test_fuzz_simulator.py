@@ -93,7 +93,7 @@ SESSION_CONTROL = {"send": ["target", "arguments"], "invoke": ["target", "argume
 HUB_METHODS = ["SubscribeContractQuotes", "SubscribeContractTrades", "SubscribeContractMarketDepth",
                "UnsubscribeContractQuotes", "NoSuchMethod", "Echo", "Add", "Counter", "Delay"]  # fmt: skip
 FAULTS = ["stop_pings", "split_frames", "duplicate_messages", "error_completions", "huge_message",
-          "slow_negotiate", "reject_handshake", "negotiate_status", "nonsense"]  # fmt: skip
+          "slow_negotiate", "slow_upgrade", "reject_handshake", "negotiate_status", "nonsense"]  # fmt: skip
 
 rest_requests = st.tuples(st.sampled_from(REST_PATHS), bodies(list(FIELDS)))
 control_requests = st.sampled_from(sorted(CONTROL)).flatmap(

@@ -140,6 +140,16 @@ async def test_slow_negotiate(sim: SimulatorServer, http: aiohttp.ClientSession)
     assert time.monotonic() - started >= 0.3
 
 
+async def test_slow_upgrade_holds_the_101_then_connects(
+    sim: SimulatorServer, http: aiohttp.ClientSession
+) -> None:
+    await inject(http, sim, "slow_upgrade", params={"delay_s": 0.3})
+    started = time.monotonic()
+    client = await connect(http, sim.url)  # negotiate answers at once; the upgrade waits, then the handshake
+    assert time.monotonic() - started >= 0.3
+    await client.ws.close()
+
+
 async def test_stop_pings_silences_an_idle_connection_until_cleared(
     sim: SimulatorServer, http: aiohttp.ClientSession
 ) -> None:
