@@ -201,10 +201,12 @@ async def test_r9_callbacks_whose_owners_are_gone_are_released_and_storage_is_bo
 ) -> None:
     """200 quote callbacks are bound methods of objects nobody else keeps: a client that holds them
     strongly keeps 200 dead objects alive. Then 1,500 trade callbacks are registered and never
-    removed: a client with no limit stores them all."""
+    removed: a client with no limit stores them all. (Trades are subscribed too: a client that
+    keeps market callbacks per subscribed contract, projectx-sdk, takes them only then.)"""
     client = await chaos.client()
     await client.connect()
     await client.subscribe("quotes", chaos.contract)
+    await client.subscribe("trades", chaos.contract)
     await asyncio.sleep(0.5)
     before = stored_callbacks(chaos)
     for _ in range(200):

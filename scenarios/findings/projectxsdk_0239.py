@@ -50,6 +50,7 @@ from .projectx_330 import (
     SECOND_FAULT,
     SILENT_HUB,
     SOAK,
+    STORAGE,
     THROWING,
     TOKENS,
 )
@@ -229,6 +230,14 @@ PX_SDK_0239: tuple[Claim, ...] = (
         "subscribes, unsubscribes or registers callbacks cannot deadlock",
         ("sc:hub/base_hub_connection.py:141-151", "projectx_sdk/realtime/market_hub.py:283-288"),
         REENTRANT, ("reentrant_calls_ran", "no_deadlock"),
+    ),
+    Claim(
+        "R9", "reproduced",
+        "market callbacks are kept as strong references in a list per contract, appended by subscribe_* "
+        "with no limit and no duplicate check: a bound method keeps its dropped object alive, and 1,500 "
+        "trade callbacks for one contract are all kept",
+        ("projectx_sdk/realtime/market_hub.py:436-446", "projectx_sdk/realtime/market_hub.py:497-507"),
+        STORAGE, ("dropped_owners_released", "callback_storage_bounded"), observed="in-process",
     ),
     Claim("R9", "refuted", "in part: market callbacks the user removes do go (unsubscribe_* filters its list), "
           "so over a soak with callback churn the stored count stays at its floor",
