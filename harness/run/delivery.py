@@ -35,7 +35,11 @@ def no_silent_loss(history: RunHistory, *, settle_s: float = 1.0) -> Verdict:
     such client can tell which of the messages sent in a connection's last ``IN_FLIGHT_S`` were
     lost. What it loses while it takes a dead link for a live one still counts. A client that
     exposes ``seq`` is not held to what its first connections carried before the first message it
-    ever saw of a stream, if they died: no number tells it those existed."""
+    ever saw of a stream, if they died: no number tells it those existed.
+
+    Counting cannot see a loss behind duplicates: a stream that got more events than the server
+    ever sent on it (a client that delivers twice) may have lost as many. With no loss shown,
+    such a stream makes the verdict unknown, not a pass."""
     end = history.end() - settle_s
     sent = {
         (e["target"], e["key"], e["seq"])
@@ -77,6 +81,13 @@ def no_silent_loss(history: RunHistory, *, settle_s: float = 1.0) -> Verdict:
         return Verdict("no_silent_loss", False, "the server sent no stream message: nothing was tested")
     if silent:
         return Verdict("no_silent_loss", False, f"lost without a report: {silent} (of {len(sent)} sent)")
+    if masked := _masked_by_duplicates(history):
+        shown = ", ".join(f"{target}/{key} (+{n})" for (target, key), n in sorted(masked.items()))
+        return Verdict.unknown(
+            "no_silent_loss",
+            f"no loss counted, but more events than the server sent: {shown}; without seq, as many "
+            "losses could hide behind those duplicates",
+        )
     if not seen:  # a client that exposes no seq: judged by counting each stream
         return Verdict("no_silent_loss", True, f"{len(sent)} sent; every stream received as many (counted)")
     return Verdict("no_silent_loss", True, f"{len(sent)} sent; {len(sent - seen)} not seen, all reported")
@@ -104,6 +115,14 @@ def _unknowable_before_first_seq(
         if died is not None and died < until:
             spared.add(message)
     return spared
+
+
+def _masked_by_duplicates(history: RunHistory) -> Counter[tuple[str, str]]:
+    """Per counted stream, how many more events the client got than distinct messages the server
+    ever sent on it: duplicates, behind which as many losses could hide."""
+    distinct = _distinct_sends(history, float("inf"))
+    extra = {stream: n - distinct[stream] for stream, n in _unsequenced(history).items()}
+    return Counter({stream: n for stream, n in extra.items() if n > 0})
 
 
 def _unsequenced(history: RunHistory) -> Counter[tuple[str, str]]:
@@ -158,10 +177,7 @@ def no_duplicate_delivery(history: RunHistory) -> Verdict:
     else by count (more events of a stream than distinct messages the server sent on it)."""
     observed = [(e["target"], e["key"], e["seq"]) for e in history.client if e.get("seq") is not None]
     twice = len(observed) - len(set(observed))
-    unsequenced = _unsequenced(history)
-    if unsequenced:
-        distinct = _distinct_sends(history, float("inf"))
-        twice += sum(max(0, n - distinct[stream]) for stream, n in unsequenced.items())
+    twice += sum(_masked_by_duplicates(history).values())
     return Verdict("no_event_delivered_twice", twice == 0, f"{twice} duplicate deliveries")
 
 

@@ -13,8 +13,8 @@ market comes back, says connected, and streams nothing. The SDK sends nothing wh
 keep-alive), so the server's 30 s client timeout drops both hubs about every 35 s. And its market
 handlers are registered on signalrcore twice, so every quote, trade and depth message reaches the
 user's callbacks twice: the harness counts deliveries of messages without sequence numbers, so a
-loss of up to half a market stream passes ``no_silent_loss`` for this client (where it fails, more
-than half was lost).
+loss of up to half a market stream could hide behind the duplicates. ``no_silent_loss`` is then
+unknown for this client, never a pass (where it fails, more than half was lost).
 """
 
 from __future__ import annotations

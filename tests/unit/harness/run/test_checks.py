@@ -60,6 +60,18 @@ def test_no_silent_loss_counts_events_of_a_client_that_does_not_expose_seq() -> 
     ).ok
 
 
+def test_without_seq_duplicates_make_a_loss_uncountable_so_the_verdict_is_unknown() -> None:
+    unsequenced = [{**e, "seq": None} for e in seen(list(range(1, 10)))]
+    twice = unsequenced[:6] * 2  # 3 of 9 lost, every one of the 6 others delivered twice: 12 events
+    verdict = checks.no_silent_loss(history(server=sent(range(1, 10)), client=twice))
+    assert verdict.status == "unknown"
+    assert "GatewayQuote/C (+3)" in verdict.detail
+    too_few = unsequenced[:3] * 2  # 6 of 9 lost: fewer events than sent, whatever the duplicates
+    assert checks.no_silent_loss(history(server=sent(range(1, 10)), client=too_few)).status == "fail"
+    seq_twice = seen(list(range(1, 10))) * 2  # with seq, duplicates hide nothing
+    assert checks.no_silent_loss(history(server=sent(range(1, 10)), client=seq_twice)).ok
+
+
 def test_without_seq_what_was_in_flight_when_a_connection_died_is_not_counted() -> None:
     unsequenced = [{**e, "seq": None} for e in seen(list(range(1, 6)))]
     late = [{**e, "t": 3.8} for e in sent(range(6, 8))]  # sent in the link's last half second
