@@ -35,15 +35,21 @@ async def test_r12_a_close_allowing_reconnect_reconnects(chaos: ChaosRun) -> Non
 
 
 async def test_r12_a_close_refusing_reconnect_fails_visibly_and_spares_the_other_hub(chaos: ChaosRun) -> None:
+    """The server closes the market hub with an error and ``allowReconnect: false``: the client
+    must fail that hub visibly with the server's reason, make no attempt to come back (as the
+    server sees it, whatever the client can report), and leave the user hub alone."""
     client = await chaos.client()
     await client.connect()
     await client.subscribe("user", ACCOUNT)
     params = {"error": "Account suspended", "allow_reconnect": False}
     await chaos.play(chaos.timeline(lambda rng: [Step(1.0, "server_close", "market", params=params)]))
-    await chaos.finish(client, settle_s=1.5)
+    # Long enough for the client's own first reconnect to show, had it made one.
+    await chaos.finish(client, settle_s=1.5 + chaos.allowance_s)
+    closed = next(f["t"] for f in chaos.history.faults if f["fault"] == "server_close")
     chaos.check(
         [
             checks.failed_visibly(chaos.history, "market", "Account suspended"),
+            checks.stayed_away(chaos.history, "market", closed),
             checks.untouched(chaos.history, "user"),
             checks.no_deadlock(chaos.history, 8.0),
         ]

@@ -307,6 +307,22 @@ def connect_attempts(requests: abc.Iterable[dict[str, Any]], hub: str) -> list[f
     return negotiates or [r["t"] for r in requests if r["requestLine"].startswith(f"GET /hubs/{hub}")]
 
 
+def stayed_away(history: RunHistory, hub: str, since: float) -> Verdict:
+    """After the server closed ``hub`` refusing reconnection (``allowReconnect: false``, at
+    ``since``), the client made no new attempt to connect it: as the server saw, so it holds for
+    a client that cannot report a failed state too."""
+    name = f"{hub}_stayed_away"
+    later = [t for t in connect_attempts(history.requests, hub) if t > since]
+    if later:
+        return Verdict(
+            name,
+            False,
+            f"{len(later)} attempt(s) to connect {hub} after it was refused, the first "
+            f"{later[0] - since:.2f} s after",
+        )
+    return Verdict(name, True, f"no attempt to connect {hub} after it was refused")
+
+
 def retries_back_off(attempts: list[float]) -> Verdict:
     """The gaps between retries grow: the median of the last third is at least twice the median of
     the first three. Fewer than five attempts cannot hammer anything (giving up is judged by

@@ -211,7 +211,7 @@ SIGNALRCORE_095: tuple[Claim, ...] = (
     *claims(DUPLICATES, ("X1", TWICE, ("no_event_delivered_twice",))),
     *claims(PARTITION, ("R2", S_SLOW, ("detected_partition",))),
     *claims(CLOSE, ("R12", S_CLOSE, ("detected_server_close",)), ("R17", NO_RESTORE, ("recovered",))),
-    *claims(CLOSE_REFUSING, ("R12", S_CLOSE, ("market_failed_visibly",))),
+    *claims(CLOSE_REFUSING, ("R12", S_CLOSE, ("market_failed_visibly", "market_stayed_away"))),
     *claims(RACES, ("R13", NO_STATE, ("no_duplicate_subscriptions",))),
     *claims(RACES_FAULTS, ("R13", NO_STATE, ("no_duplicate_subscriptions",))),
     *claims(ONE_DOWN, ("R17", NO_RESTORE, ("recovered",))),
@@ -281,7 +281,7 @@ SIGNALRCORE_102: tuple[Claim, ...] = (
     *claims(DUPLICATES, ("X1", TWICE, ("no_event_delivered_twice",))),
     *claims(PARTITION, ("R2", S_SLOW, ("detected_partition",))),
     *claims(CLOSE, ("R12", N_DIES, ("recovered", "connected_at_end"))),
-    *claims(CLOSE_REFUSING, ("R12", S_CLOSE, ("market_failed_visibly",))),
+    *claims(CLOSE_REFUSING, ("R12", S_CLOSE, ("market_failed_visibly", "market_stayed_away"))),
     *claims(RACES, ("R13", NO_STATE, ("no_duplicate_subscriptions",))),
     *claims(
         RACES_FAULTS,

@@ -24,6 +24,7 @@ from .projectx_330 import (
     BURST,
     CLOSE,
     CLOSE_ONCE,
+    CLOSE_REFUSING,
     CONNECT_DOWN,
     CONNECT_DROP,
     CUT,
@@ -259,6 +260,11 @@ PX_441: tuple[Claim, ...] = (
     Claim("R12", "reproduced", "a Close with an error raises ServerError out of run(): " + TASK_ENDS
           + "; allowReconnect is never read", ("pysignalr/client.py:436-446", *TASK_ENDS_AT),
           CLOSE, ("detected_server_close",)),
+    Claim("R12", "reproduced", "a Close refusing reconnect ends the hub task like any Close with an error ("
+          + TASK_ENDS + "); the Heartbeat's health reconnect then connects it again: pysignalr parses "
+          "allowReconnect and nothing reads it", ("pysignalr/protocol/json.py:214", "pysignalr/client.py:436-446",
+          *BOTH_TORN_DOWN_AT), CLOSE_REFUSING, ("market_stayed_away",)),
+    Claim("R17", "reproduced", BOTH_TORN_DOWN, BOTH_TORN_DOWN_AT, CLOSE_REFUSING, ("user_untouched",)),
     Claim("R12", "reproduced", "the hub going away sends a Close with an error: " + TASK_ENDS,
           ("pysignalr/client.py:436-446", *TASK_ENDS_AT), HUB_DOWN, ("detected_server:hub_down",)),
     Claim("R17", "reproduced", BOTH_TORN_DOWN, BOTH_TORN_DOWN_AT, HUB_DOWN, ("user_untouched",)),

@@ -277,7 +277,7 @@ PX_SDK_0239: tuple[Claim, ...] = (
         "the SDK's close handler reconnects 5 s later: a hub told not to come back comes back, and never "
         "fails with the server's reason",
         ("sc:hub/base_hub_connection.py:153-156", "projectx_sdk/realtime/connection.py:440-447"),
-        CLOSE_REFUSING, ("market_failed_visibly",),
+        CLOSE_REFUSING, ("market_failed_visibly", "market_stayed_away"),
     ),
     # R13, T7, T9
     Claim(

@@ -22,6 +22,7 @@ from .projectx_330 import (
     BATCHING,
     BURST,
     CLOSE,
+    CLOSE_REFUSING,
     CONNECT_DOWN,
     CONNECT_DROP,
     DUPLICATES,
@@ -242,6 +243,13 @@ TOPSTEP_014: tuple[Claim, ...] = (
         "once and reconnected (allowReconnect is never read: a Close refusing reconnect is reconnected too)",
         ("realtime/_signalr.py:221-225", "realtime/_signalr.py:130-150"),
         CLOSE, ("detected_server_close", "recovered"),
+    ),
+    Claim(
+        "R12", "reproduced",
+        "allowReconnect is never read: a Close refusing reconnect raises RealtimeError like any other, and the "
+        "supervisor, which retries on every exception, connects the hub again 1 s later",
+        ("realtime/_signalr.py:221-225", "realtime/_signalr.py:130-150"),
+        CLOSE_REFUSING, ("market_stayed_away",),
     ),
     # R13, T7, T9
     Claim("R13", "reproduced", RESEND, RESEND_AT, RACES, ("no_duplicate_subscriptions",)),

@@ -337,6 +337,27 @@ def test_fresh_token_after_wants_a_new_token_and_no_going_back() -> None:
     assert checks.fresh_token_after(history(requests=[hub(1.0, "a")]), 5.0).ok  # nothing after: nothing stale
 
 
+def test_stayed_away_wants_no_connect_attempt_after_a_refusal() -> None:
+    def request(t: float, line: str) -> dict[str, Any]:
+        return {"t": t, "requestLine": line, "status": 200}
+
+    before = [
+        request(1.0, "POST /hubs/market/negotiate?negotiateVersion=1"),
+        request(1.1, "GET /hubs/market?id=a"),
+    ]
+    assert checks.stayed_away(history(requests=before), "market", 2.0).ok
+    again = [*before, request(3.2, "POST /hubs/market/negotiate?negotiateVersion=1")]
+    verdict = checks.stayed_away(history(requests=again), "market", 2.0)
+    assert not verdict.ok
+    assert verdict.detail == "1 attempt(s) to connect market after it was refused, the first 1.20 s after"
+    upgrade_only = [
+        request(1.0, "GET /hubs/market?access_token=x"),
+        request(4.0, "GET /hubs/market?access_token=x"),
+    ]
+    assert not checks.stayed_away(history(requests=upgrade_only), "market", 2.0).ok  # skips negotiate
+    assert checks.stayed_away(history(requests=again), "user", 2.0).ok
+
+
 def test_retries_back_off_wants_growing_gaps_and_lets_a_client_that_barely_tried_pass() -> None:
     growing = [0.0, 0.1, 0.3, 0.7, 1.5, 2.5, 3.5, 4.5, 5.5]
     assert checks.retries_back_off(growing).ok
