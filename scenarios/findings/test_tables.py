@@ -7,11 +7,12 @@ that did not show it, fails here; so does a page that is not what the tables and
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
 from . import TABLES
-from .__main__ import check
+from .__main__ import INCIDENTS, check, command
 from .document import SDKS, claim_status
 from .record import ROOT, TIMELINES, Recorded, node_id, timeline_file
 from .review import REVIEW, REVIEW_IDS
@@ -56,6 +57,13 @@ def test_every_recorded_cell_is_a_result_and_every_committed_timeline_is_a_cell(
     cells = {timeline_file(o.scenario) for o in recorded.outcomes}
     stale = [p.name for p in TIMELINES.glob("*.json") if p not in cells]
     assert not stale, f"timelines of no recorded cell: {stale}"
+
+
+def test_the_page_is_the_catalogues_a_scenario_file_is_no_cell(recorded: Recorded, tmp_path: Path) -> None:
+    assert (
+        f"not {INCIDENTS}" in command("reference", tmp_path)[command("reference", tmp_path).index("-k") + 1]
+    )
+    assert not [o.scenario for o in recorded.outcomes if o.scenario.startswith(INCIDENTS)]
 
 
 def test_the_page_and_the_readme_summary_are_what_the_tables_and_the_run_give() -> None:
