@@ -21,7 +21,7 @@ from ..verdicts import Verdict, overall
 from . import chart, story
 from .page import OUTCOMES, badge, html_page
 from .svg import esc
-from .titles import paragraphs, scenario_title
+from .titles import paragraphs, prose_html, scenario_title
 
 
 def outcome_of(verdicts: list[Verdict], meta: dict[str, Any]) -> tuple[str, str]:
@@ -110,7 +110,8 @@ def _page(directory: Path, name: str, history: RunHistory, verdicts: list[Verdic
     ids = "".join(f" &middot; {esc(i)}" for i in s["ids"])
     variant = f" ({esc(s['variant'])})" if s["variant"] else ""
     when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t0)) if t0 else "?"
-    about = "".join(f'<p class="about">{esc(p)}</p>' for p in paragraphs(str(history.meta.get("about", ""))))
+    doc = str(history.meta.get("about", ""))
+    about = "".join(f'<p class="about">{prose_html(p)}</p>' for p in paragraphs(doc))
     timeline = chart.timeline(history, t0, t1, groups) if t1 > t0 else "<p>(nothing was recorded)</p>"
     metrics = chart.metrics_chart(history, t0, t1) if t1 > t0 else ""
     body = f"""<nav><a href="../index.html">&larr; all scenarios of this run</a></nav>

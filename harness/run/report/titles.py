@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .svg import esc
+
 IDS = re.compile(r"((?:[rtx]\d+_)+)")
 
 
@@ -49,3 +51,8 @@ def paragraphs(doc: str) -> list[str]:
     """A docstring's paragraphs, each on one line."""
     blocks = re.split(r"\n\s*\n", doc.strip())
     return [" ".join(line.strip() for line in block.splitlines()) for block in blocks if block.strip()]
+
+
+def prose_html(paragraph: str) -> str:
+    """One paragraph of a docstring as HTML: escaped, its ``code`` spans as <code>."""
+    return re.sub(r"``([^`]+)``", r"<code>\1</code>", esc(paragraph))

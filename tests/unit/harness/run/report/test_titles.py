@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.run.report.titles import Title, paragraphs, scenario_title
+from harness.run.report.titles import Title, paragraphs, prose_html, scenario_title
 
 
 def test_a_test_name_reads_as_a_sentence_with_its_review_ids_apart() -> None:
@@ -49,3 +49,9 @@ def test_a_docstring_becomes_one_line_per_paragraph() -> None:
         "Then it is back.",
     ]
     assert paragraphs("") == []
+
+
+def test_a_paragraph_is_escaped_and_its_code_spans_set_as_code() -> None:
+    assert prose_html("with ``allowReconnect: false`` & <b>") == (
+        "with <code>allowReconnect: false</code> &amp; &lt;b&gt;"
+    )
