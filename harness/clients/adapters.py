@@ -31,19 +31,11 @@ from typing import Any, Protocol
 
 from client import ClientConfig, ClientError, Event, GatewayTokens, Handle, RealtimeClient, TokenProvider
 
+from ..infra.gateway import TARGETS
 from ..run.history import RunHistory
 
 DRIVERS = Path(__file__).resolve().parent / "drivers"
 
-TARGETS = {
-    "quote": "GatewayQuote",
-    "trade": "GatewayTrade",
-    "depth": "GatewayDepth",
-    "account": "GatewayUserAccount",
-    "order": "GatewayUserOrder",
-    "position": "GatewayUserPosition",
-    "user_trade": "GatewayUserTrade",
-}
 USER_KINDS = ("account", "order", "position", "user_trade")
 
 

@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from ..errors import ProcessError
+from ..infra.gateway import TARGETS
 from ..run.history import RunHistory
-from .adapters import TARGETS, USER_KINDS, AdapterBase, Outcome
+from .adapters import USER_KINDS, AdapterBase, Outcome
 from .driver_process import DriverProcess, Event, signalr_driver
 from .envs import ClientEnv
 

@@ -33,12 +33,11 @@ from simulator.projectx.catalog import PRODUCTS
 
 from ..chaos.session import BOUND_OF, INVARIANTS, STREAMS, TARGETS, Bounds
 from ..errors import HarnessError
-from ..infra.gateway import SCALED_FLAGS, STREAM_METHODS
+from ..infra.gateway import SCALED_FLAGS, STREAM_METHODS, USER_TARGETS
 from ..run.timeline import Step, crossing
 from .scenario import BOUND_KEYS, ScenarioFileError, load
 
 SCALED_SYMBOLS = SCALED_FLAGS[SCALED_FLAGS.index("--symbols") + 1].split(",")  # what scenarios list
-USER_TARGETS = ("GatewayUserAccount", "GatewayUserOrder", "GatewayUserPosition", "GatewayUserTrade")
 SUBSCRIBE = {f"Subscribe{method}": stream for stream, method in STREAM_METHODS.items()}
 
 

@@ -40,9 +40,24 @@ STREAM_TARGETS = {"quotes": "GatewayQuote", "trades": "GatewayTrade", "depth": "
 STREAM_METHODS = {"quotes": "ContractQuotes", "trades": "ContractTrades", "depth": "ContractMarketDepth"}
 
 
+# Every target a client is called back for, by the kind the adapters name its events.
+TARGETS = {
+    "quote": "GatewayQuote",
+    "trade": "GatewayTrade",
+    "depth": "GatewayDepth",
+    "account": "GatewayUserAccount",
+    "order": "GatewayUserOrder",
+    "position": "GatewayUserPosition",
+    "user_trade": "GatewayUserTrade",
+}
+
+
 def hub_of(target: str) -> str:
     """The hub that carries ``target``'s events: the user hub's all start ``GatewayUser``."""
     return "user" if target.startswith("GatewayUser") else "market"
+
+
+USER_TARGETS = tuple(target for target in TARGETS.values() if hub_of(target) == "user")
 
 
 # Timers scaled to seconds (the reference client is tuned to them, ``clients/reference.py``), two

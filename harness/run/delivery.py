@@ -10,19 +10,11 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from ..infra.gateway import hub_of
+from ..infra.gateway import TARGETS, hub_of
 from .history import RunHistory
 from .verdicts import Verdict
 
-STREAM_TARGETS = (
-    "GatewayQuote",
-    "GatewayTrade",
-    "GatewayDepth",
-    "GatewayUserAccount",
-    "GatewayUserOrder",
-    "GatewayUserPosition",
-    "GatewayUserTrade",
-)
+DELIVERED = frozenset(TARGETS.values())  # the stream targets, both hubs'
 
 
 def no_silent_loss(history: RunHistory, *, settle_s: float = 1.0) -> Verdict:
@@ -44,7 +36,7 @@ def no_silent_loss(history: RunHistory, *, settle_s: float = 1.0) -> Verdict:
     sent = {
         (e["target"], e["key"], e["seq"])
         for e in history.server
-        if e.get("target") in STREAM_TARGETS and e.get("seq") is not None and e["t"] <= end
+        if e.get("target") in DELIVERED and e.get("seq") is not None and e["t"] <= end
     }
     seen = {
         (e["target"], e["key"], e["seq"])
@@ -151,7 +143,7 @@ def _distinct_sends(
     judged = [
         e
         for e in history.server
-        if e.get("target") in STREAM_TARGETS
+        if e.get("target") in DELIVERED
         and e["t"] <= until
         and e["t"] <= died.get(e.get("connectionId", ""), until)
     ]
@@ -190,7 +182,7 @@ def no_silent_stall(history: RunHistory, streams: dict[str, list[str]], window_s
     for e in history.client_events("state"):
         if e["t"] <= end:
             last[e["hub"]] = e["data"]["to"]
-    stalled = []
+    stalled: dict[str, list[str]] = {}
     for target, keys in streams.items():
         hub = hub_of(target)
         for key in keys:
@@ -198,11 +190,14 @@ def no_silent_stall(history: RunHistory, streams: dict[str, list[str]], window_s
                 continue  # not claimed live: connected_at_end / recovered_within judge that
             times = [e["t"] for e in history.client if e.get("target") == target and e.get("key") == key]
             if not any(end - window_s <= t <= end for t in times):
-                stalled.append(f"{target}/{key}")
+                stalled.setdefault(hub, []).append(f"{target}/{key}")
     if stalled:
         return Verdict(
             "no_silent_stall",
             False,
-            f"{hub} says connected, yet silent for {window_s} s: {', '.join(stalled)}",
+            "; ".join(
+                f"{hub} says connected, yet silent for {window_s} s: {', '.join(names)}"
+                for hub, names in stalled.items()
+            ),
         )
     return Verdict("no_silent_stall", True, "every stream of a connected hub delivered at the end")

@@ -63,7 +63,7 @@ import time
 
 from token_watch import TokenLogWatch  # beside this file
 
-KINDS = {  # = harness.adapters.TARGETS: drivers import nothing of this project
+KINDS = {  # = harness.infra.gateway.TARGETS: drivers import nothing of this project
     "quote": "GatewayQuote",
     "trade": "GatewayTrade",
     "depth": "GatewayDepth",

@@ -289,6 +289,25 @@ def test_no_silent_stall_catches_a_connected_hub_whose_stream_went_quiet() -> No
     assert checks.no_silent_stall(down, {Q: ["C"]}, 2.0).ok  # not claimed live: other checks judge it
 
 
+def test_no_silent_stall_names_the_hub_of_each_stalled_stream() -> None:
+    user = {"t": 9.5, "kind": "order", "target": "GatewayUserOrder", "key": "7", "seq": None}
+    run = history(
+        client=[
+            state("market", 1.0, "connecting", "connected"),
+            state("user", 1.0, "connecting", "connected"),
+        ]
+    )
+    verdict = checks.no_silent_stall(run, {Q: ["C"], "GatewayUserOrder": ["7"]}, 2.0)
+    assert verdict.detail == (
+        "market says connected, yet silent for 2.0 s: GatewayQuote/C; "
+        "user says connected, yet silent for 2.0 s: GatewayUserOrder/7"
+    )
+    run.client.append(user)
+    assert checks.no_silent_stall(run, {Q: ["C"], "GatewayUserOrder": ["7"]}, 2.0).detail == (
+        "market says connected, yet silent for 2.0 s: GatewayQuote/C"
+    )
+
+
 def test_no_duplicate_delivery_by_seq_and_by_count() -> None:
     assert checks.no_duplicate_delivery(history(server=sent(range(1, 4)), client=seen([1, 2, 3]))).ok
     assert not checks.no_duplicate_delivery(history(server=sent(range(1, 4)), client=seen([1, 2, 2, 3]))).ok
