@@ -48,8 +48,9 @@ def detected_within(history: RunHistory, fault: str, bound_s: float) -> Verdict:
 def recovered_within(
     history: RunHistory, bound_s: float, streams: dict[str, list[str]] | None = None
 ) -> Verdict:
-    """After each loss of a hub, it was CONNECTED again within ``bound_s`` of the fault clearing
-    (or of the loss, if no fault was active) and every subscribed stream that hub carries
+    """After each loss of a hub, it was CONNECTED again within ``bound_s`` of the hub being free
+    again (the last clear of the faults on that hub that were in force between the loss and the
+    reconnect, or the loss itself if none was) and every subscribed stream that hub carries
     (``streams``: target -> keys) delivered an event within ``bound_s`` of reconnecting.
 
     A stream is not held to that after a reconnect when something else explains its silence: a
@@ -57,15 +58,16 @@ def recovered_within(
     unsubscribing that stream itself between the loss and the window's end (churn)."""
     name = "recovered"
     problems = []
-    clears = [f for f in history.faults if f["action"] == "clear"]
     applies = [f for f in history.faults if f["action"] == "apply"]
     for hub in ("user", "market"):
         changes = _states(history, hub)
+        lasting = _in_force(history, hub)
         for t, old, new in changes:
             if old != "connected" or new == "closed" or t > history.end():
                 continue  # closing at the end is not a loss
-            since = max([c["t"] for c in clears if c["hub"] == hub and c["t"] >= t][:1] or [t])
             back = [bt for bt, _, new in changes if new == "connected" and bt > t]
+            until = back[0] if back else history.end()
+            since = max([t, *(end for start, end in lasting if start < until and end > t)])
             if not back or back[0] - since > bound_s:
                 problems.append(f"{hub} lost at {t:.3f}, not back within {bound_s} s")
                 continue
@@ -84,6 +86,23 @@ def recovered_within(
     if problems:
         return Verdict(name, False, "; ".join(problems))
     return Verdict(name, True, f"every loss recovered and resubscribed within {bound_s:g} s")
+
+
+def _in_force(history: RunHistory, hub: str) -> list[tuple[float, float]]:
+    """When each lasting fault on ``hub`` was in force: from its apply to when its clear was done
+    (removing a toxic that held data can take seconds, and the link is not free until it is).
+    Applies are paired with clears of the same fault in order; one never cleared is an event (a
+    Close, a token expiry) and holds nothing in force."""
+    applied: dict[str, list[float]] = {}
+    spans = []
+    for f in history.faults:
+        if f.get("hub") != hub:
+            continue
+        if f["action"] == "apply":
+            applied.setdefault(f.get("fault", ""), []).append(f["t"])
+        elif f["action"] == "clear" and applied.get(f.get("fault", "")):
+            spans.append((applied[f.get("fault", "")].pop(0), f["t"]))
+    return spans
 
 
 STREAM_OF = {target: stream for stream, target in gateway.STREAM_TARGETS.items()}

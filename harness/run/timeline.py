@@ -170,16 +170,26 @@ class Player:
             await self._do("clear", step)
 
     async def _do(self, action: str, step: Step) -> None:
-        for hub in step.hubs():
-            # A fault counts from when its apply was asked (detection bounds are never lenient) until
-            # its clear was done (removing a toxic that held data can take seconds); the clear keeps
-            # when it was asked too (``asked``), so a report can draw the clearing apart.
-            if action == "apply":
-                self.history.fault(action, fault=step.fault, hub=hub, params=step.params)
-            asked = time.time()
-            await self._act(action, step, hub)
-            if action == "clear":
-                self.history.fault(action, fault=step.fault, hub=hub, params=step.params, asked=asked)
+        """The step on each of its hubs at once: a removal that waits on one proxy (Toxiproxy
+        flushes held data with a 5 s deadline per stuck write) must not hold the other hub's fault
+        in force after its time."""
+        done = await asyncio.gather(
+            *(self._on_hub(action, step, hub) for hub in step.hubs()), return_exceptions=True
+        )
+        for outcome in done:
+            if isinstance(outcome, BaseException):
+                raise outcome
+
+    async def _on_hub(self, action: str, step: Step, hub: str) -> None:
+        # A fault counts from when its apply was asked (detection bounds are never lenient) until
+        # its clear was done (removing a toxic that held data can take seconds); the clear keeps
+        # when it was asked too (``asked``), so a report can draw the clearing apart.
+        if action == "apply":
+            self.history.fault(action, fault=step.fault, hub=hub, params=step.params)
+        asked = time.time()
+        await self._act(action, step, hub)
+        if action == "clear":
+            self.history.fault(action, fault=step.fault, hub=hub, params=step.params, asked=asked)
 
     async def _act(self, action: str, step: Step, hub: str) -> None:
         key = (id(step), hub)

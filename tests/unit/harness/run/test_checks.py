@@ -197,6 +197,32 @@ def test_recovered_within_holds_a_stream_only_when_nothing_else_explains_its_sil
     assert checks.recovered_within(history(client=[*user, *seen([5], t=1.0)]), 2.0, {Q: ["C"]}).ok
 
 
+def test_recovered_within_counts_from_the_last_clear_of_the_faults_in_force() -> None:
+    """Two faults on a hub: it is free when the last one is cleared, and a clear is done when
+    Toxiproxy answered (a held toxic's removal can take seconds), not when the first one ends."""
+    market = [state("market", 0.5, "connecting", "connected"), state("market", 4.0, "connected", "reconnecting"),
+              state("market", 21.0, "reconnecting", "connected")]  # fmt: skip
+
+    def span(fault: str, start: float, end: float) -> list[dict[str, Any]]:
+        return [{"t": start, "action": "apply", "fault": fault, "hub": "market"},
+                {"t": end, "action": "clear", "fault": fault, "hub": "market", "asked": start + 2.5}]  # fmt: skip
+
+    both = [*span("partition", 3.0, 20.6), *span("server:hub_down", 3.0, 5.2)]
+    both.sort(key=lambda f: f["t"])
+    assert checks.recovered_within(history(client=market, faults=both, meta={"end": 22.0}), 6.0).ok
+    # the same reconnect with only the short fault in force is late
+    short = span("server:hub_down", 3.0, 5.2)
+    verdict = checks.recovered_within(history(client=market, faults=short, meta={"end": 22.0}), 6.0)
+    assert not verdict.ok
+    assert "market lost at 4.000" in verdict.detail
+    # a fault cleared before the loss, or applied after the reconnect, holds nothing
+    apart = [*span("latency", 0.6, 1.0), *span("partition", 3.0, 5.2), *span("refuse", 21.5, 30.0)]
+    assert not checks.recovered_within(history(client=market, faults=apart, meta={"end": 22.0}), 6.0).ok
+    # a fault applied while the hub was down counts too
+    during = [*span("partition", 3.0, 5.2), *span("refuse", 5.0, 18.0)]
+    assert checks.recovered_within(history(client=market, faults=during, meta={"end": 22.0}), 6.0).ok
+
+
 def test_no_duplicate_subscriptions_catches_a_second_subscribe() -> None:
     good = {
         "a": [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
@@ -110,6 +111,40 @@ async def test_a_clear_keeps_when_it_was_asked_apart_from_when_it_was_done(
     applied, cleared = history.faults
     assert (applied["action"], applied["t"]) == ("apply", 1000.0)
     assert (cleared["action"], cleared["asked"], cleared["t"]) == ("clear", 1000.0, 1002.5)
+
+
+async def test_a_slow_clear_on_one_hub_does_not_hold_the_other_hubs_fault(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    history = RunHistory()
+    player = Player(None, {}, "http://127.0.0.1:9", history)  # type: ignore[arg-type]  # _act is replaced
+    held = asyncio.Event()
+
+    async def act(action: str, step: Step, hub: str) -> None:
+        if hub == "user":  # the user proxy's removal waits on a stuck write
+            await held.wait()
+        else:
+            held.set()  # reached while the user hub's clear still waits: both are under way at once
+
+    monkeypatch.setattr(player, "_act", act)
+    async with asyncio.timeout(5):
+        await player._do("clear", Step(0.0, "partition", "both", 1.0))
+    assert [f["hub"] for f in history.faults] == ["market", "user"]
+
+
+async def test_a_failing_hub_of_a_step_still_lets_the_other_finish(monkeypatch: pytest.MonkeyPatch) -> None:
+    history = RunHistory()
+    player = Player(None, {}, "http://127.0.0.1:9", history)  # type: ignore[arg-type]  # _act is replaced
+
+    async def act(action: str, step: Step, hub: str) -> None:
+        if hub == "user":
+            raise RuntimeError("toxiproxy refused")
+        await asyncio.sleep(0.01)
+
+    monkeypatch.setattr(player, "_act", act)
+    with pytest.raises(RuntimeError, match="toxiproxy refused"):
+        await player._do("clear", Step(0.0, "partition", "both", 1.0))
+    assert [f["hub"] for f in history.faults] == ["market"]
 
 
 def test_each_client_of_a_run_observes_into_the_same_history_under_its_own_index() -> None:
