@@ -61,7 +61,9 @@ def recovered_within(
     applies = [f for f in history.faults if f["action"] == "apply"]
     for hub in ("user", "market"):
         changes = _states(history, hub)
-        lasting = _in_force(history, hub)
+        # each lasting fault on the hub, in force until its clear was done (not asked: removing a
+        # toxic that held data can take seconds); one never cleared is an event and holds nothing
+        lasting = [(s.start, s.done) for s in history.fault_spans() if s.hub == hub and s.done is not None]
         for t, old, new in changes:
             if old != "connected" or new == "closed" or t > history.end():
                 continue  # closing at the end is not a loss
@@ -86,23 +88,6 @@ def recovered_within(
     if problems:
         return Verdict(name, False, "; ".join(problems))
     return Verdict(name, True, f"every loss recovered and resubscribed within {bound_s:g} s")
-
-
-def _in_force(history: RunHistory, hub: str) -> list[tuple[float, float]]:
-    """When each lasting fault on ``hub`` was in force: from its apply to when its clear was done
-    (removing a toxic that held data can take seconds, and the link is not free until it is).
-    Applies are paired with clears of the same fault in order; one never cleared is an event (a
-    Close, a token expiry) and holds nothing in force."""
-    applied: dict[str, list[float]] = {}
-    spans = []
-    for f in history.faults:
-        if f.get("hub") != hub:
-            continue
-        if f["action"] == "apply":
-            applied.setdefault(f.get("fault", ""), []).append(f["t"])
-        elif f["action"] == "clear" and applied.get(f.get("fault", "")):
-            spans.append((applied[f.get("fault", "")].pop(0), f["t"]))
-    return spans
 
 
 STREAM_OF = {target: stream for stream, target in gateway.STREAM_TARGETS.items()}

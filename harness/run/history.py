@@ -20,10 +20,34 @@ from __future__ import annotations
 
 import json
 import time
-from collections import abc
+from collections import abc, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class FaultSpan:
+    """One fault on one hub: applied at ``start``, its clear asked at ``asked`` and done at ``done``
+    (None: never cleared, an event such as a Close, or in place until the end). Until ``done`` the
+    fault is in force: removing a toxic that held data can take seconds after it was asked."""
+
+    fault: str
+    hub: str
+    start: float
+    asked: float | None
+    done: float | None
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def describe(self, t0: float) -> str:
+        params = ", ".join(f"{k}={v}" for k, v in self.params.items())
+        what = f"{self.fault}{f' ({params})' if params else ''} on the {self.hub} hub"
+        if self.asked is None:
+            return f"{what} from {self.start - t0:.2f} s, never cleared"
+        lifted = f"from {self.start - t0:.2f} s to {self.asked - t0:.2f} s ({self.asked - self.start:.2f} s)"
+        if self.done is not None and self.done - self.asked >= 0.05:
+            lifted += f"; clearing it took until {self.done - t0:.2f} s"
+        return f"{what} {lifted}"
 
 
 @dataclass(slots=True)
@@ -90,6 +114,26 @@ class RunHistory:
     def end(self) -> float:
         """When the run ended (``meta["end"]``), else its last client observation."""
         return float(self.meta.get("end", max((e["t"] for e in self.client), default=0.0)))
+
+    def fault_spans(self) -> list[FaultSpan]:
+        """The fault log as spans, in order of their start: applies matched with their clears
+        (first in, first out, per fault and hub)."""
+        open_: dict[tuple[str, str], list[tuple[int, dict[str, Any]]]] = defaultdict(list)
+        spans: list[tuple[float, int, FaultSpan]] = []  # sorted by start, then by the order applied
+        for n, f in enumerate(sorted(self.faults, key=lambda f: f["t"])):
+            key = (f.get("fault", "?"), f.get("hub", "?"))
+            if f["action"] == "apply":
+                open_[key].append((n, f))
+            elif f["action"] == "clear":
+                order, applied = open_[key].pop(0) if open_[key] else (n, None)
+                asked = float(f.get("asked", f["t"]))
+                start = applied["t"] if applied else asked
+                spans.append((start, order, FaultSpan(*key, start, asked, f["t"], f.get("params") or {})))
+        for (fault, hub), left in open_.items():
+            spans += [
+                (f["t"], n, FaultSpan(fault, hub, f["t"], None, None, f.get("params") or {})) for n, f in left
+            ]
+        return [span for _, _, span in sorted(spans, key=lambda s: s[:2])]
 
     def client_events(self, *kinds: str) -> list[dict[str, Any]]:
         return [e for e in self.client if e["kind"] in kinds]

@@ -15,7 +15,7 @@ import itertools
 from collections import abc
 from dataclasses import dataclass, field
 
-from ..history import RunHistory
+from ..history import FaultSpan, RunHistory
 from . import story
 from .page import legend
 from .svg import Scale, esc, nice_top, polyline, rect, step_for, svg, text, time_axis, value_axis
@@ -63,7 +63,7 @@ class Canvas:
 def timeline(history: RunHistory, t0: float, t1: float, groups: list[list[story.Moment]]) -> str:
     """``groups``: the numbered moments (``story.grouped``), each marked on its clients' lanes."""
     canvas = Canvas(Scale(t0, t1, LEFT, RIGHT))
-    spans, lanes, lost = story.fault_spans(history), story.state_spans(history), story.losses(history)
+    spans, lanes, lost = history.fault_spans(), story.state_spans(history), story.losses(history)
     many = len(story.clients(history)) > 1
     numbered = {id(m): n for n, group in enumerate(groups, 1) for m in group}
     marks = [m for group in groups for m in group]
@@ -95,7 +95,7 @@ def timeline_legend(history: RunHistory) -> str:
     """What the timeline's colours mean: only those it draws."""
     states = [s for s in STATE_COLOURS if any(e["data"]["to"] == s for e in history.client_events("state"))]
     items = [(STATE_COLOURS[s], f"state: {s}") for s in states]
-    spans = story.fault_spans(history)
+    spans = history.fault_spans()
     if spans:
         items.append((SWATCHES["fault"], "fault active"))
     if any(s.asked is not None and s.done is not None and s.done - s.asked > 0.01 for s in spans):
@@ -115,22 +115,28 @@ def timeline_legend(history: RunHistory) -> str:
     return legend(items) + '<p class="muted">Numbered circles: the moments listed under the chart.</p>'
 
 
-def _faults(canvas: Canvas, spans: list[story.FaultSpan], t1: float) -> None:
-    height = 18.0
+def _faults(canvas: Canvas, spans: list[FaultSpan], t1: float) -> None:
+    """One bar per fault, overlapping faults on rows of their own (a partition and a hub-down at
+    once both show, each with its name)."""
+    height, gap = 18.0, 2.0
     canvas.lane_label("faults", height)
     x = canvas.x
+    rows: list[float] = []  # each row's right edge so far, in pixels
     for s in spans:
         end = s.asked if s.asked is not None else t1
+        inside = x(end) - x(s.start) > 7 * len(s.fault) + 6
+        right = x(max(end, s.done or end)) + (0.0 if inside else 7 * len(s.fault) + 8)
+        row = next((i for i, edge in enumerate(rows) if edge + 4 <= x(s.start)), len(rows))
+        rows[row : row + 1] = [right]
+        y = canvas.y + row * (height + gap)
         tip = f"{s.fault}: {s.start - x.lo:.2f} s to {end - x.lo:.2f} s"
-        canvas.front.append(rect(x(s.start), x(end), canvas.y, height, "fault", tip=tip))
+        canvas.front.append(rect(x(s.start), x(end), y, height, "fault", tip=tip))
         if s.asked is not None and s.done is not None and s.done - s.asked > 0.01:
             tip = f"{s.fault} being cleared: asked at {s.asked - x.lo:.2f} s, done at {s.done - x.lo:.2f} s"
-            canvas.front.append(rect(x(s.asked), x(s.done), canvas.y, height, "clearing", tip=tip))
-        room = x(end) - x(s.start)
-        inside = room > 7 * len(s.fault) + 6
+            canvas.front.append(rect(x(s.asked), x(s.done), y, height, "clearing", tip=tip))
         at = x(s.start) + 4 if inside else x(max(end, s.done or end)) + 4
-        canvas.front.append(text(at, canvas.y + 13, s.fault, "on-bar" if inside else ""))
-    canvas.y += height + 4
+        canvas.front.append(text(at, y + 13, s.fault, "on-bar" if inside else ""))
+    canvas.y += max(len(rows), 1) * (height + gap) + 2
 
 
 def _attempts(canvas: Canvas, history: RunHistory, hub: str) -> None:
@@ -227,7 +233,7 @@ def metrics_chart(history: RunHistory, t0: float, t1: float) -> str:
         for points in per_client.values():
             canvas.front.append(polyline(((canvas.x(t), y(v)) for t, v in _thin(points)), "metric"))
         canvas.y += height + 20
-    for s in story.fault_spans(history):
+    for s in history.fault_spans():
         end = s.asked if s.asked is not None else t1
         canvas.back.append(rect(canvas.x(s.start), canvas.x(end), 18, canvas.y - 18, "fault-band"))
     axis = time_axis(canvas.x, 18, canvas.y, labels_at=12) + time_axis(

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from ..history import RunHistory
+from ..history import FaultSpan, RunHistory
 from ..verdicts import Verdict, overall
 from . import chart, story
 from .page import OUTCOMES, badge, html_page
@@ -90,7 +90,7 @@ def write_scenario(
 
 def _gist(history: RunHistory) -> str:
     """What the first fault did, as a clause: "; partition on market: lost after 1.45 s, back 0.1 s later"."""
-    spans = story.fault_spans(history)
+    spans = history.fault_spans()
     if not spans:
         return ""
     first = spans[0]
@@ -142,7 +142,7 @@ def _what_happened(
 ) -> str:
     colour = OUTCOMES[s["outcome"]].colour
     rows = [("Outcome", f"{badge(s['outcome'])} {esc(s['reason'])}")]
-    spans = story.fault_spans(history)
+    spans = history.fault_spans()
     rows.append(("Fault", "<br>".join(esc(f.describe(t0)) for f in spans) or "none was injected"))
     rows.append(("Noticed", _noticed(history, spans, groups, t0)))
     back = [g for g in groups if g[0].kind == "back"]
@@ -158,9 +158,7 @@ def _what_happened(
     )
 
 
-def _noticed(
-    history: RunHistory, spans: list[story.FaultSpan], groups: list[list[story.Moment]], t0: float
-) -> str:
+def _noticed(history: RunHistory, spans: list[FaultSpan], groups: list[list[story.Moment]], t0: float) -> str:
     lines = []
     for hub in dict.fromkeys(s.hub for s in spans):
         lost = [g for g in groups if g[0].hub == hub and g[0].kind in ("lost", "gave up")]
@@ -172,7 +170,7 @@ def _noticed(
     return "<br>".join(esc(line) for line in lines)
 
 
-def _never_lost(history: RunHistory, hub: str, spans: list[story.FaultSpan], t0: float) -> str:
+def _never_lost(history: RunHistory, hub: str, spans: list[FaultSpan], t0: float) -> str:
     """Why no loss is listed for ``hub``: it never left CONNECTED, or was not connected yet."""
     first = min(s.start for s in spans if s.hub == hub)
     states = story.state_spans(history).get((0, hub), [])

@@ -1,7 +1,5 @@
 """What a run's history says happened, in the shapes a page draws: pure functions of a ``RunHistory``.
 
-- ``fault_spans``: each fault from its apply to when its clear was asked (active), then to when the
-  clear was done (clearing: removing a toxic that holds data can take seconds);
 - ``state_spans``: each client's state per hub over time (a herd's clients apart: ``client_index``);
 - ``moments``: when the client lost a hub, got it back or gave up, with its own reason and how long
   after the fault that preceded it (detection and recovery, as a person asks about them);
@@ -16,11 +14,11 @@
 from __future__ import annotations
 
 from collections import abc, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from ...infra.gateway import hub_of
-from ..history import RunHistory
+from ..history import FaultSpan, RunHistory
 
 HUBS = ("user", "market")
 METRICS = {
@@ -44,44 +42,6 @@ def bounds(history: RunHistory) -> tuple[float, float]:
 
 def end_of(history: RunHistory) -> float:
     return float(history.meta.get("end") or bounds(history)[1])
-
-
-@dataclass(frozen=True, slots=True)
-class FaultSpan:
-    fault: str
-    hub: str
-    start: float
-    asked: float | None  # the clear asked; None: never cleared (in place until the end)
-    done: float | None  # the clear done
-    params: dict[str, Any] = field(default_factory=dict)
-
-    def describe(self, t0: float) -> str:
-        params = ", ".join(f"{k}={v}" for k, v in self.params.items())
-        what = f"{self.fault}{f' ({params})' if params else ''} on the {self.hub} hub"
-        if self.asked is None:
-            return f"{what} from {self.start - t0:.2f} s, never cleared"
-        lifted = f"from {self.start - t0:.2f} s to {self.asked - t0:.2f} s ({self.asked - self.start:.2f} s)"
-        if self.done is not None and self.done - self.asked >= 0.05:
-            lifted += f"; clearing it took until {self.done - t0:.2f} s"
-        return f"{what} {lifted}"
-
-
-def fault_spans(history: RunHistory) -> list[FaultSpan]:
-    """Applies matched with their clears (first in, first out, per fault and hub)."""
-    open_: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    spans = []
-    for f in sorted(history.faults, key=lambda f: f["t"]):
-        key = (f.get("fault", "?"), f.get("hub", "?"))
-        if f["action"] == "apply":
-            open_[key].append(f)
-        elif f["action"] == "clear":
-            applied = open_[key].pop(0) if open_[key] else None
-            asked = float(f.get("asked", f["t"]))
-            start = applied["t"] if applied else asked
-            spans.append(FaultSpan(key[0], key[1], start, asked, f["t"], f.get("params") or {}))
-    for (fault, hub), left in open_.items():
-        spans += [FaultSpan(fault, hub, f["t"], None, None, f.get("params") or {}) for f in left]
-    return sorted(spans, key=lambda s: s.start)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,33 +92,32 @@ class Moment:
 def moments(history: RunHistory) -> list[Moment]:
     """Each time a client lost a hub (left CONNECTED), had it back, or gave up, in time order. The
     first connect and the closes at the end are left out."""
-    end, spans = end_of(history), fault_spans(history)
+    end, spans = end_of(history), history.fault_spans()
     found = []
     for (client, hub), changes in state_changes(history).items():
         lost_at: float | None = None
         for e in changes:
             t, old, new, reason = e["t"], e["data"]["from"], e["data"]["to"], e["data"].get("reason")
-            before = [s for s in spans if s.hub == hub and s.start <= t]
-            fault = before[-1] if before else None
             if new == "closed" and (t >= end or (reason or "").startswith("closed by the client")):
                 continue
             if old == "connected" and new != "connected":
                 lost_at = t
-                note = (
-                    f"{t - fault.start:.2f} s after the {fault.fault} began"
-                    if fault
-                    else "no fault before it"
-                )
                 found.append(
-                    Moment(t, client, hub, "gave up" if new == "failed" else "lost", reason or "", note)
+                    Moment(
+                        t,
+                        client,
+                        hub,
+                        "gave up" if new == "failed" else "lost",
+                        reason or "",
+                        _began(spans, hub, t),
+                    )
                 )
             elif new == "failed":
                 found.append(Moment(t, client, hub, "gave up", reason or "", _since(t, lost_at)))
             elif new == "connected" and lost_at is not None:
-                note = _since(t, lost_at)
-                if fault is not None and fault.asked is not None and fault.asked <= t:
-                    note += f", {t - fault.asked:.2f} s after the {fault.fault} was lifted"
-                found.append(Moment(t, client, hub, "back", "", note))
+                found.append(
+                    Moment(t, client, hub, "back", "", _since(t, lost_at) + _lifted(spans, hub, lost_at, t))
+                )
                 lost_at = None
     return sorted(found, key=lambda m: m.t)
 
@@ -179,6 +138,40 @@ def grouped(found: list[Moment], within_s: float = 0.25) -> list[list[Moment]]:
         else:
             groups.append([m])
     return groups
+
+
+def _began(spans: list[FaultSpan], hub: str, t: float) -> str:
+    """How long before a loss at ``t`` the hub's latest fault began (faults begun together named
+    together)."""
+    before = [s for s in spans if s.hub == hub and s.start <= t]
+    if not before:
+        return "no fault before it"
+    latest = before[-1].start
+    names = list(dict.fromkeys(s.fault for s in before if latest - s.start < 0.05))
+    return f"{t - latest:.2f} s after the {' and '.join(names)} began"
+
+
+def _lifted(spans: list[FaultSpan], hub: str, lost_at: float, t: float) -> str:
+    """How long before a reconnect at ``t`` the hub was freed: of the faults in force between the
+    loss and ``t`` and lifted by then, the one lifted last (as ``recovered_within`` counts), with
+    when its removal was done if that took a while."""
+    lifted = [
+        s
+        for s in spans
+        if s.hub == hub
+        and s.asked is not None
+        and s.start < t
+        and s.asked <= t
+        and (s.done or s.asked) >= lost_at
+    ]
+    if not lifted:
+        return ""
+    last = max(lifted, key=lambda s: (s.done or s.asked or 0.0, s.start))
+    assert last.asked is not None
+    note = f", {t - last.asked:.2f} s after the {last.fault} was lifted"
+    if last.done is not None and last.done - last.asked >= 0.05 and last.done <= t:
+        note += f" ({t - last.done:.2f} s after its removal was done)"
+    return note
 
 
 def _since(t: float, lost_at: float | None) -> str:

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 from urllib.parse import unquote
 
-from harness.run.report import RunAbout, write_index, write_scenario
+from harness.run.report import RunAbout, chart, write_index, write_scenario
 from harness.run.report.scenario import outcome_of
 from harness.run.verdicts import Verdict
 
@@ -61,6 +61,24 @@ def test_a_page_has_a_legend_a_time_axis_and_a_lane_per_hub(tmp_path: Path) -> N
     assert 'class="clearing"' in page
     reason = json.loads((tmp_path / "report.json").read_text())["reason"]
     assert reason == "all 2 verdicts held; partition on market: lost after 1.00 s, back 2.00 s later"
+
+
+def test_faults_at_once_on_a_hub_each_get_a_row_and_faults_one_after_another_share_one() -> None:
+    history = partitioned_run()
+    history.faults += [
+        {"t": 101.0, "action": "apply", "fault": "server:hub_down", "hub": "market", "params": {}},
+        {"t": 102.5, "action": "clear", "fault": "server:hub_down", "hub": "market", "asked": 102.5},
+        {"t": 108.5, "action": "apply", "fault": "reset", "hub": "market", "params": {}},
+        {"t": 109.0, "action": "clear", "fault": "reset", "hub": "market", "asked": 109.0},
+    ]
+    svg = chart.timeline(history, 100.0, 110.0, [])
+    rows = {
+        re.search(r"<title>(.+?): [0-9]", bar).group(1): float(re.search(r'y="([0-9.]+)"', bar).group(1))  # type: ignore[union-attr]
+        for bar in re.findall(r'<rect class="fault" [^>]*><title>[^<]*</title>', svg)
+    }
+    assert rows["partition"] != rows["server:hub_down"]  # at once: each on its own row, both named
+    assert ">server:hub_down<" in svg
+    assert rows["reset"] == rows["partition"]  # after the partition's removal: its row again
 
 
 def test_every_file_of_the_run_is_linked_and_the_way_back_too(tmp_path: Path) -> None:

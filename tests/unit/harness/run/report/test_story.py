@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import pytest
 
+from harness.run.history import FaultSpan
 from harness.run.report import story
-from harness.run.report.story import FaultSpan, Flow, Moment
+from harness.run.report.story import Flow, Moment
 
 from .history_fixture import HEARTBEAT, partitioned_run, state
 
 
 def test_a_fault_is_active_until_its_clear_is_asked_and_clearing_until_it_is_done() -> None:
-    [span] = story.fault_spans(partitioned_run())
+    [span] = partitioned_run().fault_spans()
     assert span == FaultSpan("partition", "market", 101.0, 103.5, 108.0)
     assert span.describe(100.0) == (
         "partition on the market hub from 1.00 s to 3.50 s (2.50 s); clearing it took until 8.00 s"
@@ -32,7 +33,7 @@ def test_a_fault_never_cleared_lasts_to_the_end_and_a_clear_without_asked_is_ins
             "params": {},
         },  # a run before "asked"
     ]
-    spans = story.fault_spans(history)
+    spans = history.fault_spans()
     assert spans == [
         FaultSpan("latency", "user", 101.0, None, None, {"ms": 150}),
         FaultSpan("reset", "market", 101.5, 102.0, 102.0),
@@ -47,6 +48,28 @@ def test_moments_say_when_the_client_noticed_and_came_back_in_its_own_words() ->
             104.0, 0, "market", "back", "", "2.00 s after it was lost, 0.50 s after the partition was lifted"
         ),
     ]  # the first connect and the closes at the end are not moments
+
+
+def test_with_two_faults_on_a_hub_the_moments_name_both_and_count_from_the_last_lifted() -> None:
+    """A partition and a hub-down begun together: the loss names both; the reconnect is counted
+    from the partition, lifted last (its removal done at 106 s), as ``recovered`` counts it."""
+    history = partitioned_run()
+    history.client = [e for e in history.client if e.get("kind") != "state" or e["t"] < 102.0]
+    history.client += [
+        state(102.0, "market", "connected", "reconnecting", HEARTBEAT),
+        state(106.5, "market", "reconnecting", "connected"),
+    ]
+    history.faults = [
+        {"t": 101.0, "action": "apply", "fault": "partition", "hub": "market", "params": {}},
+        {"t": 101.0, "action": "apply", "fault": "server:hub_down", "hub": "market", "params": {}},
+        {"t": 103.0, "action": "clear", "fault": "server:hub_down", "hub": "market", "asked": 103.0},
+        {"t": 106.0, "action": "clear", "fault": "partition", "hub": "market", "asked": 103.5},
+    ]
+    lost, back = story.moments(history)
+    assert lost.note == "1.00 s after the partition and server:hub_down began"
+    assert back.note == (
+        "4.50 s after it was lost, 3.00 s after the partition was lifted (0.50 s after its removal was done)"
+    )
 
 
 def test_a_client_that_gives_up_says_so() -> None:
