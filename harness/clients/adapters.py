@@ -36,8 +36,6 @@ from ..run.history import RunHistory
 
 DRIVERS = Path(__file__).resolve().parent / "drivers"
 
-USER_KINDS = ("account", "order", "position", "user_trade")
-
 
 @dataclass(frozen=True, slots=True)
 class Outcome:

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from ..errors import ProcessError
-from ..infra.gateway import TARGETS
+from ..infra.gateway import TARGETS, hub_of
 from ..run.history import RunHistory
-from .adapters import USER_KINDS, AdapterBase, Outcome
+from .adapters import AdapterBase, Outcome
 from .driver_process import DriverProcess, Event, signalr_driver
 from .envs import ClientEnv
 
@@ -321,7 +321,7 @@ class BareSignalRAdapter(AdapterBase):
 
     async def add_callback(self, kind: str, does: str = "noop", **params: Any) -> Any:
         """One more handler of the kind's target in the raw driver, running the behaviour."""
-        hub = "user" if kind in USER_KINDS else "market"
+        hub = hub_of(TARGETS[kind])
         handle = f"{hub}:{next(self._refs)}"
         await self.drivers[hub].command("on", target=TARGETS[kind], does=does, params=params, handle=handle)
         self._callbacks[handle] = kind
