@@ -59,11 +59,12 @@ def recovered_within(
     name = "recovered"
     problems = []
     applies = [f for f in history.faults if f["action"] == "apply"]
+    spans = history.fault_spans()
     for hub in ("user", "market"):
         changes = _states(history, hub)
         # each lasting fault on the hub, in force until its clear was done (not asked: removing a
         # toxic that held data can take seconds); one never cleared is an event and holds nothing
-        lasting = [(s.start, s.done) for s in history.fault_spans() if s.hub == hub and s.done is not None]
+        lasting = [(s.start, s.done) for s in spans if s.hub == hub and s.done is not None]
         for t, old, new in changes:
             if old != "connected" or new == "closed" or t > history.end():
                 continue  # closing at the end is not a loss
